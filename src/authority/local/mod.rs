@@ -1,0 +1,205 @@
+//! The local authority: the store and the keys of this machine.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use async_trait::async_trait;
+use zeroize::Zeroizing;
+
+use super::*;
+use crate::clock::Clock;
+use crate::config::{relative_to, FileConfig, Overrides, Paths, Settings};
+use crate::keys::Kek;
+use crate::store::{SqliteStore, Store};
+use crate::{Error, Result};
+
+mod init;
+mod issue;
+mod keys;
+mod servers;
+
+pub use init::{init, InitReport};
+
+/// Metadata key of the KEK check value.
+const META_KEK_CHECK: &str = "kek_check";
+
+/// Where the KEK comes from.
+#[derive(Debug, Clone)]
+pub enum KekSource {
+    /// `MCPCA_KEK` (base64).
+    Env,
+    /// The `kek` file written at `init`.
+    File(PathBuf),
+    /// Given directly (tests, embedding).
+    Given(Arc<Kek>),
+}
+
+impl KekSource {
+    /// `MCPCA_KEK` when set, else the file.
+    pub fn detect(kek_file: &std::path::Path) -> Self {
+        if std::env::var_os("MCPCA_KEK").is_some() {
+            KekSource::Env
+        } else {
+            KekSource::File(kek_file.to_owned())
+        }
+    }
+
+    fn load(&self) -> Result<Arc<Kek>> {
+        match self {
+            KekSource::Env => Ok(Arc::new(Kek::from_base64(&std::env::var("MCPCA_KEK").unwrap_or_default())?)),
+            KekSource::Given(k) => Ok(Arc::clone(k)),
+            KekSource::File(path) => {
+                let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+                    if e.kind() == std::io::ErrorKind::NotFound {
+                        Error::invalid(
+                            format!("the key-encryption key file {} is missing", path.display()),
+                            "restore the `kek` file from your backup, or set MCPCA_KEK; nothing was changed",
+                        )
+                    } else {
+                        Error::io("cannot read", path, e)
+                    }
+                })?);
+                Ok(Arc::new(Kek::from_base64(&text)?))
+            }
+        }
+    }
+}
+
+/// An authority backed by this machine's store and keys.
+#[derive(Debug)]
+pub struct LocalAuthority {
+    store: Arc<dyn Store>,
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    kek_source: KekSource,
+    kek: OnceLock<Arc<Kek>>,
+    paths: Paths,
+}
+
+/// Resolved locations of an authority's files after the config file is applied.
+fn effective_paths(paths: &Paths, file: &FileConfig) -> Paths {
+    let mut p = paths.clone();
+    if let Some(db) = &file.database {
+        p.database = relative_to(&paths.config_file, db);
+    }
+    if let Some(k) = &file.kek_file {
+        p.kek_file = relative_to(&paths.config_file, k);
+    }
+    p
+}
+
+impl LocalAuthority {
+    /// Open an initialised authority. An empty home gives [`Error::NotInitialized`].
+    pub fn open(paths: &Paths, overrides: &Overrides, clock: Arc<dyn Clock>) -> Result<Self> {
+        let file = FileConfig::load(&paths.config_file)?;
+        let file_cfg = file.clone().unwrap_or_default();
+        let paths = effective_paths(paths, &file_cfg);
+        if file.is_none() || !paths.database.exists() {
+            let home = paths.config_file.parent().map(PathBuf::from).unwrap_or_default();
+            return Err(Error::NotInitialized(home));
+        }
+        let settings = Settings::resolve(&file_cfg, overrides)?;
+        let store = SqliteStore::open(&paths.database, false)?;
+        let kek_source = KekSource::detect(&paths.kek_file);
+        Ok(Self::with_store(Arc::new(store), settings, clock, paths, kek_source))
+    }
+
+    /// An authority over any store (tests, other backends).
+    pub fn with_store(store: Arc<dyn Store>, settings: Settings, clock: Arc<dyn Clock>, paths: Paths, kek_source: KekSource) -> Self {
+        LocalAuthority { store, settings, clock, kek_source, kek: OnceLock::new(), paths }
+    }
+
+    /// Settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The files of this authority.
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// The KEK, loaded on first use and checked against the value written at `init`.
+    async fn kek(&self) -> Result<&Kek> {
+        if let Some(k) = self.kek.get() {
+            return Ok(k);
+        }
+        let kek = self.kek_source.load()?;
+        self.check_kek(&kek).await?;
+        Ok(self.kek.get_or_init(|| kek))
+    }
+
+    async fn check_kek(&self, kek: &Kek) -> Result<()> {
+        match self.store.get_meta(META_KEK_CHECK).await? {
+            Some(check) if kek.matches(&check) => Ok(()),
+            Some(_) => Err(Error::WrongKek),
+            None => {
+                Err(Error::Store("the database has no key-encryption key check value; was `mcpca init` interrupted? run it again".into()))
+            }
+        }
+    }
+
+    /// Longest time a descriptor signed now can stay valid at a verifier.
+    fn max_validity(&self) -> i64 {
+        self.settings.max_ttl.as_i64() + self.settings.leeway.as_i64()
+    }
+}
+
+#[async_trait]
+impl Authority for LocalAuthority {
+    async fn key_list(&self) -> Result<Vec<KeyInfo>> {
+        keys::list(self).await
+    }
+    async fn key_generate(&self) -> Result<KeyInfo> {
+        keys::generate(self).await
+    }
+    async fn key_rotate(&self, grace: Option<Dur>) -> Result<RotateReport> {
+        keys::rotate(self, grace).await
+    }
+    async fn key_retire(&self, kid: &str) -> Result<KeyInfo> {
+        keys::retire(self, kid).await
+    }
+    async fn jwks(&self) -> Result<Jwks> {
+        keys::jwks(self).await
+    }
+    async fn key_export_private(&self, kid: &str) -> Result<Zeroizing<String>> {
+        keys::export_private(self, kid).await
+    }
+    async fn server_add(&self, input: ServerInput) -> Result<ServerEntry> {
+        servers::add(self, input).await
+    }
+    async fn server_list(&self, filter: &ServerFilter) -> Result<Vec<ServerEntry>> {
+        servers::list(self, filter).await
+    }
+    async fn server_show(&self, server: &ServerRefArg) -> Result<ServerDetail> {
+        servers::show(self, server).await
+    }
+    async fn server_update(&self, name: &str, update: ServerUpdate) -> Result<ServerDetail> {
+        servers::update(self, name, update).await
+    }
+    async fn server_set_status(&self, server: &ServerRefArg, status: Status, reason: Option<String>) -> Result<ServerDetail> {
+        servers::set_status(self, server, status, reason).await
+    }
+    async fn issue(&self, request: &IssueRequest) -> Result<Envelope> {
+        issue::issue(self, request).await
+    }
+    async fn revoke(&self, target: &RevokeTarget, reason: Option<String>) -> Result<RevokeReport> {
+        match target {
+            RevokeTarget::Server(s) => servers::revoke(self, s, reason).await,
+            RevokeTarget::Jti(jti) => issue::revoke_jti(self, jti, reason).await,
+            RevokeTarget::Key(kid) => keys::revoke(self, kid, reason).await,
+        }
+    }
+    async fn revocations(&self, since: i64) -> Result<Vec<Revocation>> {
+        self.store.list_revocations(since).await
+    }
+}

@@ -1,0 +1,347 @@
+//! The command line, as clap derive structs only: no logic lives here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::authority::ServerRefArg;
+use crate::duration::Dur;
+use crate::model::Status;
+
+/// mcpca — a Connect Authority for MCP servers.
+///
+/// Keep a registry of MCP servers, decide who may connect to which, and issue short-lived
+/// signed Connect Descriptors that servers verify locally against the published keys.
+///
+/// Start with `mcpca init`, register a server with `mcpca server add`, then
+/// `mcpca issue --server NAME`.
+#[derive(Debug, Parser)]
+#[command(name = "mcpca", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Keep everything (config, KEK, database) under one folder.
+    #[arg(long, global = true, env = "MCPCA_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Path of config.yaml (default: in --home, or the platform's config dir).
+    #[arg(long, global = true, env = "MCPCA_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Output format of commands that print data.
+    #[arg(short, long, global = true, env = "MCPCA_OUTPUT", value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+    /// Answer yes to confirmations (required without a terminal).
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+    /// Never prompt; fail where a prompt would be needed.
+    #[arg(long, global = true)]
+    pub no_input: bool,
+    /// Print only data and errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned tables for people.
+    Table,
+    /// JSON, the admin API's shapes.
+    Json,
+    /// YAML, the same shapes as JSON.
+    Yaml,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the authority: config.yaml, key-encryption key, database, an active and a next key.
+    ///
+    /// Running it again changes nothing and says so.
+    Init(InitArgs),
+    /// Manage signing keys (next → active → retiring → retired; revoked).
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Register and moderate MCP servers in the registry.
+    #[command(subcommand)]
+    Server(ServerCommand),
+    /// Issue a Connect Descriptor for a server (prints the JWT).
+    Issue(IssueArgs),
+    /// Show a descriptor's header, claims, times and signature status (never fails on expiry).
+    Inspect(InspectArgs),
+    /// Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check.
+    Verify(VerifyArgs),
+    /// Revoke a server (all versions or NAME@VERSION), a descriptor (--jti) or a key (--key).
+    Revoke(RevokeArgs),
+    /// Print the revocations recorded for the feed.
+    Revocations(RevocationsArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+}
+
+/// `mcpca init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The authority's public URL, the `iss` of every descriptor [default: http://127.0.0.1:8421].
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+}
+
+/// `mcpca key …`.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// List keys: kid, state, created, activated, retire-at.
+    List,
+    /// Create a `next` key: published in the JWKS, not yet signing.
+    Generate,
+    /// Promote `next` to `active`; the old active key retires once its descriptors have expired.
+    Rotate(RotateArgs),
+    /// Unpublish a key whose descriptors can no longer be valid (destroys its private half).
+    Retire(KidArg),
+    /// Revoke a key at once: unpublished, listed in the revocation feed, private half destroyed.
+    Revoke(KeyRevokeArgs),
+    /// Export the public keys (JWKS) or one private key (PKCS#8 PEM).
+    Export(ExportArgs),
+}
+
+/// `mcpca key rotate`.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// How long the old active key stays published [default: max_ttl + leeway]; shorter is refused.
+    #[arg(long, value_name = "DUR")]
+    pub grace: Option<Dur>,
+}
+
+/// A key id argument.
+#[derive(Debug, Args)]
+pub struct KidArg {
+    /// The key's kid (see `mcpca key list`).
+    pub kid: String,
+}
+
+/// `mcpca key revoke`.
+#[derive(Debug, Args)]
+pub struct KeyRevokeArgs {
+    /// The key's kid (see `mcpca key list`).
+    pub kid: String,
+    /// Why (kept with the revocation).
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+/// `mcpca key export`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("what").required(true).args(["public", "private"]))]
+pub struct ExportArgs {
+    /// The published keys as a JWKS document.
+    #[arg(long)]
+    pub public: bool,
+    /// The private key KID as PKCS#8 PEM (asks for confirmation; --yes without a terminal).
+    #[arg(long, value_name = "KID")]
+    pub private: Option<String>,
+    /// Write to FILE (mode 0600 for a private key; never overwrites) instead of stdout.
+    #[arg(long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `mcpca server …`.
+#[derive(Debug, Subcommand)]
+pub enum ServerCommand {
+    /// Register a server version from flags or from an official server.json (--file).
+    Add(ServerAddArgs),
+    /// List server versions.
+    List(ServerListArgs),
+    /// Show one server version (latest unless NAME@VERSION) and its versions.
+    Show(ServerRefOnly),
+    /// Change authority fields (verified, max TTL); published versions are immutable.
+    Update(ServerUpdateArgs),
+    /// Mark a server or version deleted (hidden from lists; no descriptors).
+    Remove(ModerateArgs),
+    /// Suspend: no descriptors (`policy_blocked`) until resumed.
+    Suspend(ModerateArgs),
+    /// Make a suspended or deprecated server active again.
+    Resume(ModerateArgs),
+    /// Deprecate: still issued for, flagged as deprecated.
+    Deprecate(ModerateArgs),
+}
+
+/// `mcpca server add`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["name", "file"]))]
+pub struct ServerAddArgs {
+    /// Registry name, e.g. io.github.acme/weather.
+    #[arg(requires = "url")]
+    pub name: Option<String>,
+    /// The MCP endpoint (streamable HTTP); https, or http on a loopback host.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Version [default: 1.0.0].
+    #[arg(long, value_name = "V")]
+    pub version: Option<String>,
+    /// Description, 1–100 characters.
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// Display title.
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
+    /// An official server.json document instead of NAME and flags (`-` for stdin).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["url", "version", "description", "title"])]
+    pub file: Option<PathBuf>,
+    /// Longest descriptor lifetime for this server.
+    #[arg(long, value_name = "DUR")]
+    pub max_ttl: Option<Dur>,
+    /// Mark ownership as verified by the operator.
+    #[arg(long)]
+    pub verified: bool,
+}
+
+/// `mcpca server list`.
+#[derive(Debug, Args)]
+pub struct ServerListArgs {
+    /// Only servers with this status.
+    #[arg(long)]
+    pub status: Option<Status>,
+    /// Case-insensitive substring of the name.
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// Include deleted servers.
+    #[arg(long)]
+    pub include_deleted: bool,
+    /// Only the latest version of each server.
+    #[arg(long)]
+    pub latest: bool,
+}
+
+/// A server reference argument.
+#[derive(Debug, Args)]
+pub struct ServerRefOnly {
+    /// NAME or NAME@VERSION.
+    #[arg(value_name = "NAME[@VERSION]")]
+    pub server: ServerRefArg,
+}
+
+/// `mcpca server update`.
+#[derive(Debug, Args)]
+pub struct ServerUpdateArgs {
+    /// The server name.
+    pub name: String,
+    /// Mark ownership verified.
+    #[arg(long, conflicts_with = "unverified")]
+    pub verified: bool,
+    /// Clear the verified mark.
+    #[arg(long)]
+    pub unverified: bool,
+    /// Longest descriptor lifetime for this server.
+    #[arg(long, value_name = "DUR", conflicts_with = "no_max_ttl")]
+    pub max_ttl: Option<Dur>,
+    /// Remove the server's own TTL limit.
+    #[arg(long)]
+    pub no_max_ttl: bool,
+}
+
+/// Moderation commands.
+#[derive(Debug, Args)]
+pub struct ModerateArgs {
+    /// NAME (all versions) or NAME@VERSION.
+    #[arg(value_name = "NAME[@VERSION]")]
+    pub server: ServerRefArg,
+    /// Why (shown with the status).
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+/// `mcpca issue`.
+#[derive(Debug, Args)]
+pub struct IssueArgs {
+    /// The server: NAME (latest version) or NAME@VERSION.
+    #[arg(long, value_name = "NAME[@VERSION]")]
+    pub server: ServerRefArg,
+    /// Lifetime (30s, 5m, 1h); clamped to the server's max TTL and 24h [default: 2m].
+    #[arg(long, value_name = "DUR")]
+    pub ttl: Option<Dur>,
+    /// Client the descriptor is issued to [default: operator].
+    #[arg(long, value_name = "ID")]
+    pub client: Option<String>,
+    /// Tenant of the client.
+    #[arg(long, value_name = "T")]
+    pub tenant: Option<String>,
+    /// Space-separated scopes.
+    #[arg(long, value_name = "S")]
+    pub scope: Option<String>,
+    /// Print a ready `.mcp.json`-style entry (url + MCP-Connect header).
+    #[arg(long, conflicts_with = "output")]
+    pub mcp_config: bool,
+}
+
+/// `mcpca inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The descriptor, or `-` (the default) to read it from stdin.
+    #[arg(value_name = "JWT|-", default_value = "-")]
+    pub token: String,
+    /// Check the signature against this JWKS (file or http(s) URL) instead of the local keys.
+    #[arg(long, value_name = "FILE|URL")]
+    pub jwks: Option<String>,
+}
+
+/// `mcpca verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The descriptor, or `-` (the default) to read it from stdin.
+    #[arg(value_name = "JWT|-", default_value = "-")]
+    pub token: String,
+    /// The verifying server's own URL (compared in canonical form with `aud`).
+    #[arg(long, value_name = "URL")]
+    pub audience: String,
+    /// Also require `mcp.server.id` to be this name.
+    #[arg(long, value_name = "ID")]
+    pub server_id: Option<String>,
+    /// Expected issuer [default: the local authority's].
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// Public keys as a JWKS file (or http(s) URL) [default: the local authority's].
+    #[arg(long, value_name = "FILE|URL")]
+    pub jwks: Option<String>,
+    /// Clock leeway [default: 15s].
+    #[arg(long, value_name = "DUR")]
+    pub leeway: Option<Dur>,
+}
+
+/// `mcpca revoke`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("target").required(true).args(["server", "jti", "key"]))]
+pub struct RevokeArgs {
+    /// Server NAME or NAME@VERSION: status `revoked`, no new descriptors.
+    #[arg(value_name = "NAME[@VERSION]")]
+    pub server: Option<ServerRefArg>,
+    /// One descriptor, by its jti.
+    #[arg(long, value_name = "ID")]
+    pub jti: Option<String>,
+    /// A signing key, by its kid (as `mcpca key revoke`).
+    #[arg(long, value_name = "KID")]
+    pub key: Option<String>,
+    /// Why (kept with the revocation).
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+/// `mcpca revocations`.
+#[derive(Debug, Args)]
+pub struct RevocationsArgs {
+    /// Only entries after this sequence number.
+    #[arg(long, value_name = "SEQ", default_value_t = 0)]
+    pub since: i64,
+}
+
+/// `mcpca completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}

@@ -1,0 +1,202 @@
+//! Where the authority lives and how it is set: defaults, then `config.yaml`, then the
+//! environment, then flags — resolved and validated once, here.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::duration::{Dur, MAX_TTL_CEILING};
+use crate::{Error, Result};
+
+/// Issuer used when none is configured (the default `mcpca serve` address).
+pub const DEFAULT_ISSUER: &str = "http://127.0.0.1:8421";
+/// Descriptor lifetime when a request names none.
+pub const DEFAULT_TTL: Dur = Dur(120);
+
+/// Files of one authority.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    /// `config.yaml`.
+    pub config_file: PathBuf,
+    /// The KEK file (used when `MCPCA_KEK` is not set).
+    pub kek_file: PathBuf,
+    /// `registry.db`.
+    pub database: PathBuf,
+}
+
+impl Paths {
+    /// Everything under one folder (`--home`, `MCPCA_HOME`).
+    pub fn in_home(home: &Path) -> Self {
+        Paths { config_file: home.join("config.yaml"), kek_file: home.join("kek"), database: home.join("registry.db") }
+    }
+
+    /// The platform's locations (`directories::ProjectDirs` for dev/mcpca/mcpca).
+    pub fn platform() -> Result<Self> {
+        let dirs = directories::ProjectDirs::from("dev", "mcpca", "mcpca")
+            .ok_or_else(|| Error::Config("cannot find a home directory; pass --home DIR or set MCPCA_HOME".into()))?;
+        Ok(Paths {
+            config_file: dirs.config_dir().join("config.yaml"),
+            kek_file: dirs.config_dir().join("kek"),
+            database: dirs.data_dir().join("registry.db"),
+        })
+    }
+
+    /// Resolve from `--home`/`MCPCA_HOME`, `--config`/`MCPCA_CONFIG` and the platform default.
+    /// The `database` and `kek_file` settings of the config file are applied by [`Settings`].
+    pub fn resolve(home: Option<&Path>, config: Option<&Path>) -> Result<Self> {
+        let mut paths = match home {
+            Some(h) => Paths::in_home(h),
+            None => Paths::platform()?,
+        };
+        if let Some(c) = config {
+            c.clone_into(&mut paths.config_file);
+        }
+        Ok(paths)
+    }
+}
+
+/// `config.yaml` as written by `mcpca init`. Unknown keys are refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// The authority's issuer URL (`iss` of every descriptor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// Lifetime of a descriptor when the request names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_ttl: Option<Dur>,
+    /// Longest lifetime the authority grants (at most 24h).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ttl: Option<Dur>,
+    /// Clock leeway assumed for verifiers (key retirement waits for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leeway: Option<Dur>,
+    /// Refuse descriptors for servers not marked verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_verified: Option<bool>,
+    /// Path of the SQLite database (relative to the config file's folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<PathBuf>,
+    /// Path of the KEK file (relative to the config file's folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kek_file: Option<PathBuf>,
+}
+
+impl FileConfig {
+    /// Read and parse; a missing file is an empty config.
+    pub fn load(path: &Path) -> Result<Option<Self>> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("cannot read", path, e)),
+        };
+        if text.trim().is_empty() {
+            return Ok(Some(FileConfig::default()));
+        }
+        serde_norway::from_str(&text).map(Some).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+    }
+}
+
+/// Settings in force after every layer is applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Settings {
+    pub issuer: String,
+    pub default_ttl: Dur,
+    pub max_ttl: Dur,
+    pub leeway: Dur,
+    pub require_verified: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            issuer: DEFAULT_ISSUER.into(),
+            default_ttl: DEFAULT_TTL,
+            max_ttl: MAX_TTL_CEILING,
+            leeway: Dur(15),
+            require_verified: false,
+        }
+    }
+}
+
+/// Values given on the command line (highest precedence).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub issuer: Option<String>,
+}
+
+/// Read an environment variable; empty counts as unset.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Settings {
+    /// Defaults → file → environment (`MCPCA_ISSUER`, `MCPCA_DEFAULT_TTL`, `MCPCA_MAX_TTL`,
+    /// `MCPCA_REQUIRE_VERIFIED`) → flags, then validated.
+    pub fn resolve(file: &FileConfig, flags: &Overrides) -> Result<Self> {
+        let mut s = Settings::default();
+        if let Some(v) = &file.issuer {
+            s.issuer.clone_from(v);
+        }
+        s.default_ttl = file.default_ttl.unwrap_or(s.default_ttl);
+        s.max_ttl = file.max_ttl.unwrap_or(s.max_ttl);
+        s.leeway = file.leeway.unwrap_or(s.leeway);
+        s.require_verified = file.require_verified.unwrap_or(s.require_verified);
+
+        if let Some(v) = env("MCPCA_ISSUER") {
+            s.issuer = v;
+        }
+        let parse_env_dur = |name: &str| -> Result<Option<Dur>> {
+            env(name).map(|v| v.parse().map_err(|e| Error::Config(format!("{name}: {e}")))).transpose()
+        };
+        if let Some(d) = parse_env_dur("MCPCA_DEFAULT_TTL")? {
+            s.default_ttl = d;
+        }
+        if let Some(d) = parse_env_dur("MCPCA_MAX_TTL")? {
+            s.max_ttl = d;
+        }
+        if let Some(v) = env("MCPCA_REQUIRE_VERIFIED") {
+            s.require_verified = match v.to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => return Err(Error::Config(format!("MCPCA_REQUIRE_VERIFIED: {v:?} is not true or false"))),
+            };
+        }
+        if let Some(v) = &flags.issuer {
+            s.issuer.clone_from(v);
+        }
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Check the combination makes sense.
+    pub fn validate(&self) -> Result<()> {
+        validate_issuer(&self.issuer)?;
+        if self.max_ttl > MAX_TTL_CEILING || self.max_ttl.secs() == 0 {
+            return Err(Error::Config(format!("max_ttl {} must be between 1s and 24h", self.max_ttl)));
+        }
+        if self.default_ttl.secs() == 0 || self.default_ttl > self.max_ttl {
+            return Err(Error::Config(format!("default_ttl {} must be between 1s and max_ttl {}", self.default_ttl, self.max_ttl)));
+        }
+        Ok(())
+    }
+}
+
+/// An issuer is an absolute http(s) URL without query or fragment.
+pub fn validate_issuer(issuer: &str) -> Result<()> {
+    let hint = "the issuer is the authority's public URL, e.g. https://ca.example.com";
+    let u = url::Url::parse(issuer).map_err(|e| Error::invalid(format!("issuer {issuer:?} is not a URL: {e}"), hint))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() || u.query().is_some() || u.fragment().is_some() {
+        return Err(Error::invalid(format!("issuer {issuer:?} must be an http(s) URL without query or fragment"), hint));
+    }
+    Ok(())
+}
+
+/// Resolve a path from the config file relative to the config file's folder.
+pub fn relative_to(config_file: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_owned()
+    } else {
+        config_file.parent().unwrap_or_else(|| Path::new(".")).join(p)
+    }
+}

@@ -1,0 +1,462 @@
+//! The Connect Descriptor (DESIGN §3): its claims, signing, and the verifier contract that an
+//! MCP server applies on every request — `verify(token, &expectations, now, &keys)`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use ed25519_dalek::{Signature, Signer as _, VerifyingKey};
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+
+use crate::keys::{b64url, thumbprint, Jwks, KeyPair};
+
+/// Largest descriptor a verifier looks at.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// Largest `exp - iat` a verifier accepts (and the authority grants).
+pub const MAX_LIFETIME_SECS: i64 = 24 * 3600;
+/// Default clock leeway of a verifier.
+pub const DEFAULT_LEEWAY_SECS: i64 = 15;
+/// The `typ` of a descriptor (RFC 9068).
+pub const TYP: &str = "at+jwt";
+/// The HAPI request header that carries a descriptor.
+pub const HEADER_NAME: &str = "MCP-Connect";
+
+/// Claims of a Connect Descriptor. Optional members are optional on the way in (a verifier
+/// checks only what DESIGN §3 names); the authority always fills every one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    pub aud: String,
+    pub iat: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    pub exp: i64,
+    pub jti: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<McpClaims>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<ClientClaims>,
+}
+
+/// The `mcp` claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct McpClaims {
+    pub transport: String,
+    pub endpoint: String,
+    pub server: ServerClaims,
+}
+
+/// The `mcp.server` claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerClaims {
+    pub id: String,
+    pub version: String,
+    pub verified: bool,
+}
+
+/// The `client` claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientClaims {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+impl Claims {
+    /// `mcp.server.id`, when present.
+    pub fn server_id(&self) -> Option<&str> {
+        self.mcp.as_ref().map(|m| m.server.id.as_str())
+    }
+}
+
+/// Protected header as it is parsed. The members a verifier must refuse are captured only to
+/// notice their presence; they are never followed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Header {
+    pub alg: String,
+    #[serde(default)]
+    pub typ: Option<String>,
+    #[serde(default)]
+    pub kid: Option<String>,
+    #[serde(default, skip_serializing)]
+    crit: Option<IgnoredAny>,
+    #[serde(default, skip_serializing)]
+    jku: Option<IgnoredAny>,
+    #[serde(default, skip_serializing)]
+    x5u: Option<IgnoredAny>,
+    #[serde(default, skip_serializing)]
+    jwk: Option<IgnoredAny>,
+}
+
+impl Header {
+    /// Name of the first member that a verifier refuses to honour, if any.
+    pub fn forbidden_member(&self) -> Option<&'static str> {
+        [("crit", self.crit.is_some()), ("jku", self.jku.is_some()), ("x5u", self.x5u.is_some()), ("jwk", self.jwk.is_some())]
+            .into_iter()
+            .find_map(|(name, present)| present.then_some(name))
+    }
+}
+
+/// Sign arbitrary JWS compact input: `b64(header).b64(payload).b64(sig)`.
+pub fn jws_sign(header_json: &[u8], payload: &[u8], key: &KeyPair) -> String {
+    let mut out = b64url(header_json);
+    out.push('.');
+    out.push_str(&b64url(payload));
+    let sig = key.signing_key().sign(out.as_bytes());
+    out.push('.');
+    out.push_str(&b64url(&sig.to_bytes()));
+    out
+}
+
+/// A key ready to sign descriptors: the encoded header is computed once per key.
+#[derive(Debug)]
+pub struct DescriptorSigner {
+    key: KeyPair,
+    header_b64: String,
+}
+
+impl DescriptorSigner {
+    /// Wrap the active key.
+    pub fn new(key: KeyPair) -> Self {
+        let header = format!(r#"{{"alg":"EdDSA","typ":"{TYP}","kid":"{}"}}"#, key.kid());
+        DescriptorSigner { header_b64: b64url(header.as_bytes()), key }
+    }
+
+    /// The signing key's `kid`.
+    pub fn kid(&self) -> &str {
+        self.key.kid()
+    }
+
+    /// Encode and sign `claims` as a compact JWS.
+    pub fn sign(&self, claims: &Claims) -> String {
+        // Claims are plain strings and integers: serialising them cannot fail.
+        let payload = serde_json::to_vec(claims).unwrap_or_default();
+        let mut out = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 100);
+        out.push_str(&self.header_b64);
+        out.push('.');
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut out);
+        let sig = self.key.signing_key().sign(out.as_bytes());
+        out.push('.');
+        URL_SAFE_NO_PAD.encode_string(sig.to_bytes(), &mut out);
+        out
+    }
+}
+
+/// Why a descriptor was refused (DESIGN §3 failure codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureCode {
+    DescriptorMissing,
+    DescriptorInvalid,
+    DescriptorExpired,
+    DescriptorWrongAudience,
+    DescriptorRevoked,
+}
+
+impl FailureCode {
+    /// Wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureCode::DescriptorMissing => "descriptor_missing",
+            FailureCode::DescriptorInvalid => "descriptor_invalid",
+            FailureCode::DescriptorExpired => "descriptor_expired",
+            FailureCode::DescriptorWrongAudience => "descriptor_wrong_audience",
+            FailureCode::DescriptorRevoked => "descriptor_revoked",
+        }
+    }
+}
+
+impl fmt::Display for FailureCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A refused descriptor: the code, and a detail for people and logs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {detail}")]
+pub struct VerifyError {
+    pub code: FailureCode,
+    pub detail: String,
+}
+
+fn fail(code: FailureCode, detail: impl Into<String>) -> VerifyError {
+    VerifyError { code, detail: detail.into() }
+}
+
+fn invalid(detail: impl Into<String>) -> VerifyError {
+    fail(FailureCode::DescriptorInvalid, detail)
+}
+
+/// What a verifying server expects of a descriptor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expectations {
+    /// The authority's issuer URL.
+    pub issuer: String,
+    /// The server's own canonical URL (see [`canonical_url`]).
+    pub audience: String,
+    /// The server's registry name, when it wants `mcp.server.id` checked.
+    pub server_id: Option<String>,
+    /// Clock leeway in seconds.
+    pub leeway: i64,
+}
+
+impl Expectations {
+    /// Expectations with the default leeway; the audience is canonicalised here.
+    pub fn new(issuer: impl Into<String>, audience: &str) -> Result<Self, VerifyError> {
+        let audience = canonical_url(audience).map_err(|e| invalid(format!("expected audience: {e}")))?;
+        Ok(Expectations { issuer: issuer.into(), audience, server_id: None, leeway: DEFAULT_LEEWAY_SECS })
+    }
+}
+
+/// Public keys a verifier trusts, by `kid`.
+#[derive(Debug, Clone, Default)]
+pub struct KeySet {
+    keys: HashMap<String, VerifyingKey>,
+}
+
+impl KeySet {
+    /// Add a key under its thumbprint.
+    pub fn insert(&mut self, key: VerifyingKey) {
+        self.keys.insert(thumbprint(key.as_bytes()), key);
+    }
+
+    /// Look a key up.
+    pub fn get(&self, kid: &str) -> Option<&VerifyingKey> {
+        self.keys.get(kid)
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// No keys at all.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// From a JWKS. Entries that are not Ed25519 signing keys are skipped; a malformed
+    /// Ed25519 entry, or one whose `kid` is not its thumbprint, is an error.
+    pub fn from_jwks(jwks: &Jwks) -> Result<Self, String> {
+        let mut set = KeySet::default();
+        for (i, jwk) in jwks.keys.iter().enumerate() {
+            if jwk.kty != "OKP" || jwk.crv != "Ed25519" {
+                continue;
+            }
+            let raw = URL_SAFE_NO_PAD.decode(&jwk.x).map_err(|_| format!("keys[{i}].x is not base64url"))?;
+            let arr: [u8; 32] = raw.as_slice().try_into().map_err(|_| format!("keys[{i}].x is not 32 bytes"))?;
+            let key = VerifyingKey::from_bytes(&arr).map_err(|_| format!("keys[{i}].x is not an Ed25519 point"))?;
+            let kid = thumbprint(&arr);
+            match &jwk.kid {
+                Some(k) if *k != kid => return Err(format!("keys[{i}].kid {k} is not the key's RFC 7638 thumbprint {kid}")),
+                _ => set.keys.insert(kid, key),
+            };
+        }
+        Ok(set)
+    }
+}
+
+/// A descriptor split and decoded, not yet trusted.
+#[derive(Debug, Clone)]
+pub struct Parsed<'a> {
+    pub header: Header,
+    /// The decoded payload JSON.
+    pub payload: Vec<u8>,
+    /// `header.payload`, the signed bytes.
+    pub signing_input: &'a str,
+    /// The signature segment as sent.
+    pub signature_b64: &'a str,
+    pub signature: [u8; 64],
+}
+
+fn b64_part(part: &str, what: &str) -> Result<Vec<u8>, VerifyError> {
+    URL_SAFE_NO_PAD.decode(part).map_err(|_| invalid(format!("{what} is not unpadded base64url")))
+}
+
+/// Steps 1 and the syntax of step 2 of the verifier contract: size, shape, header and signature
+/// bytes decoded. Used by `inspect` too, which reports rather than refuses.
+pub fn parse(token: &str) -> Result<Parsed<'_>, VerifyError> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(fail(FailureCode::DescriptorMissing, "no descriptor was presented"));
+    }
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(invalid(format!("descriptor is {} bytes, more than the {MAX_TOKEN_BYTES} allowed", token.len())));
+    }
+    let mut parts = token.split('.');
+    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(invalid("a descriptor has exactly three dot-separated parts"));
+    };
+    let header_json = b64_part(h, "header")?;
+    let header: Header = serde_json::from_slice(&header_json).map_err(|e| invalid(format!("header is not valid JSON: {e}")))?;
+    let payload = b64_part(p, "payload")?;
+    let sig = b64_part(s, "signature")?;
+    let signature: [u8; 64] = sig.as_slice().try_into().map_err(|_| invalid("signature is not 64 bytes"))?;
+    Ok(Parsed { header, payload, signing_input: &token[..h.len() + 1 + p.len()], signature_b64: s, signature })
+}
+
+/// A descriptor that passed every check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub kid: String,
+    pub claims: Arc<Claims>,
+}
+
+/// The verifier contract of DESIGN §3, steps 1–5. Step 6 (the revocation feed) is applied by
+/// the caller that holds a feed.
+pub fn verify(token: &str, exp: &Expectations, now: i64, keys: &KeySet) -> Result<Verified, VerifyError> {
+    let parsed = parse(token)?;
+    let h = &parsed.header;
+    if h.alg != "EdDSA" && h.alg != "Ed25519" {
+        return Err(invalid(format!("alg {:?} is not accepted (EdDSA only)", h.alg)));
+    }
+    if h.typ.as_deref() != Some(TYP) {
+        return Err(invalid(format!("typ must be {TYP:?}")));
+    }
+    if let Some(member) = h.forbidden_member() {
+        return Err(invalid(format!("header member {member:?} is refused")));
+    }
+    let kid = h.kid.as_deref().ok_or_else(|| invalid("header has no kid"))?;
+    let key = keys.get(kid).ok_or_else(|| invalid(format!("unknown kid {kid}")))?;
+    key.verify_strict(parsed.signing_input.as_bytes(), &Signature::from_bytes(&parsed.signature))
+        .map_err(|_| invalid("signature does not verify"))?;
+    let claims: Claims = serde_json::from_slice(&parsed.payload).map_err(|e| invalid(format!("claims: {e}")))?;
+    check_claims(&claims, exp, now)?;
+    Ok(Verified { kid: kid.to_owned(), claims: Arc::new(claims) })
+}
+
+/// Step 5: the claims against the expectations and the clock.
+pub fn check_claims(c: &Claims, exp: &Expectations, now: i64) -> Result<(), VerifyError> {
+    if c.iss != exp.issuer {
+        return Err(invalid(format!("issuer {:?} is not the expected {:?}", c.iss, exp.issuer)));
+    }
+    if c.aud != exp.audience {
+        return Err(fail(FailureCode::DescriptorWrongAudience, format!("audience {:?} is not this server ({:?})", c.aud, exp.audience)));
+    }
+    if let Some(want) = &exp.server_id {
+        if c.server_id() != Some(want.as_str()) {
+            return Err(fail(
+                FailureCode::DescriptorWrongAudience,
+                format!("mcp.server.id {:?} is not this server ({want:?})", c.server_id().unwrap_or("")),
+            ));
+        }
+    }
+    check_times(c, exp.leeway, now)?;
+    if c.jti.is_empty() {
+        return Err(invalid("jti is empty"));
+    }
+    Ok(())
+}
+
+fn check_times(c: &Claims, leeway: i64, now: i64) -> Result<(), VerifyError> {
+    if c.exp <= now.saturating_sub(leeway) {
+        return Err(fail(FailureCode::DescriptorExpired, format!("expired {}", crate::duration::relative(c.exp - now))));
+    }
+    let nbf = c.nbf.unwrap_or(c.iat);
+    if nbf > now.saturating_add(leeway) {
+        return Err(invalid(format!("not valid before {}", crate::clock::rfc3339(nbf))));
+    }
+    if c.exp < c.iat || c.exp - c.iat > MAX_LIFETIME_SECS {
+        return Err(invalid("lifetime (exp - iat) is outside 0..24h"));
+    }
+    Ok(())
+}
+
+/// A verifier for one server: expectations, keys, and a cache of verified descriptors until
+/// their `exp`, so a client reusing its descriptor costs a hash lookup, not a signature check.
+#[derive(Debug)]
+pub struct Verifier {
+    expectations: Expectations,
+    keys: KeySet,
+    cache: Mutex<HashMap<Box<str>, CacheEntry>>,
+    capacity: usize,
+}
+
+#[derive(Debug)]
+struct CacheEntry {
+    token: Box<str>,
+    verified: Verified,
+}
+
+impl Verifier {
+    /// A verifier with a cache of up to 65,536 descriptors.
+    pub fn new(expectations: Expectations, keys: KeySet) -> Self {
+        Verifier { expectations, keys, cache: Mutex::new(HashMap::new()), capacity: 65_536 }
+    }
+
+    /// Verify, answering from the cache when this exact descriptor was verified before.
+    pub fn verify(&self, token: &str, now: i64) -> Result<Verified, VerifyError> {
+        let token = token.trim();
+        let sig = token.rsplit('.').next().unwrap_or("");
+        if let Ok(mut cache) = self.cache.lock() {
+            if let Some(hit) = cache.get(sig) {
+                // The signature alone is not the token: compare the whole of it.
+                if *hit.token == *token {
+                    return match check_times(&hit.verified.claims, self.expectations.leeway, now) {
+                        Ok(()) => Ok(hit.verified.clone()),
+                        Err(e) => {
+                            cache.remove(sig);
+                            Err(e)
+                        }
+                    };
+                }
+            }
+        }
+        let verified = verify(token, &self.expectations, now, &self.keys)?;
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= self.capacity {
+                let leeway = self.expectations.leeway;
+                cache.retain(|_, e| e.verified.claims.exp > now - leeway);
+                if cache.len() >= self.capacity {
+                    cache.clear();
+                }
+            }
+            cache.insert(sig.into(), CacheEntry { token: token.into(), verified: verified.clone() });
+        }
+        Ok(verified)
+    }
+}
+
+/// Canonical form of an endpoint URL (DESIGN §3 `aud`): lower-case scheme and host, no default
+/// port, no fragment, no trailing `/`.
+pub fn canonical_url(input: &str) -> Result<String, String> {
+    let u = url::Url::parse(input.trim()).map_err(|e| format!("{input:?} is not a URL: {e}"))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(format!("{input:?} is not an http(s) URL"));
+    }
+    let host = u.host_str().ok_or_else(|| format!("{input:?} has no host"))?;
+    let mut out = format!("{}://{}", u.scheme(), host);
+    if let Some(port) = u.port() {
+        out.push_str(&format!(":{port}"));
+    }
+    out.push_str(u.path().trim_end_matches('/'));
+    if let Some(q) = u.query() {
+        out.push('?');
+        out.push_str(q);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_urls() {
+        assert_eq!(canonical_url("HTTPS://Weather.ACME.dev:443/mcp/").as_deref(), Ok("https://weather.acme.dev/mcp"));
+        assert_eq!(canonical_url("https://x.dev/").as_deref(), Ok("https://x.dev"));
+        assert_eq!(canonical_url("http://127.0.0.1:8080/a/#frag").as_deref(), Ok("http://127.0.0.1:8080/a"));
+        assert_eq!(canonical_url("https://x.dev/a/?q=1").as_deref(), Ok("https://x.dev/a?q=1"));
+        assert!(canonical_url("ftp://x.dev").is_err());
+        assert!(canonical_url("not a url").is_err());
+    }
+}

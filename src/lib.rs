@@ -1,0 +1,24 @@
+//! mcpca — a Connect Authority for the Model Context Protocol.
+//!
+//! The authority keeps a registry of MCP servers, decides who may connect to which, and issues
+//! short-lived Ed25519-signed Connect Descriptors that servers verify locally
+//! ([`descriptor::verify`]). See `DESIGN.md` for the contract.
+#![forbid(unsafe_code)]
+
+pub mod authority;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod descriptor;
+pub mod duration;
+pub mod error;
+pub mod fsutil;
+pub mod keys;
+pub mod model;
+pub mod output;
+pub mod registry;
+pub mod store;
+
+pub use descriptor::verify;
+pub use error::{Error, Result};

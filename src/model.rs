@@ -1,0 +1,229 @@
+//! Wire types: what the admin API answers is exactly what `--output json|yaml` prints.
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::rfc3339;
+use crate::duration::Dur;
+use crate::keys::KeyState;
+
+/// Moderation status of a server name or version (DESIGN §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Active,
+    Deprecated,
+    Suspended,
+    Revoked,
+    Deleted,
+}
+
+impl Status {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Deprecated => "deprecated",
+            Status::Suspended => "suspended",
+            Status::Revoked => "revoked",
+            Status::Deleted => "deleted",
+        }
+    }
+
+    /// Parse the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "active" => Status::Active,
+            "deprecated" => Status::Deprecated,
+            "suspended" => Status::Suspended,
+            "revoked" => Status::Revoked,
+            "deleted" => Status::Deleted,
+            _ => return None,
+        })
+    }
+
+    /// The status that applies when a name and a version each have one: the more severe
+    /// (the enum is declared in order of severity).
+    pub fn effective(name: Status, version: Status) -> Status {
+        name.max(version)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A server version as the authority holds it: the official `server.json`, and the
+/// authority's own fields beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerEntry {
+    /// The server.json document as registered (immutable).
+    pub server: serde_json::Value,
+    /// The authority's fields.
+    pub authority: AuthorityFields,
+}
+
+/// The authority's fields of a server version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorityFields {
+    /// The status in force: the more severe of the name's and the version's.
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    pub status_changed_at: String,
+    /// Status set on the whole name.
+    pub name_status: Status,
+    /// Status set on this version alone.
+    pub version_status: Status,
+    pub verified: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_ttl: Option<Dur>,
+    /// The `streamable-http` remote descriptors are issued for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    pub is_latest: bool,
+    pub published_at: String,
+    pub updated_at: String,
+}
+
+impl ServerEntry {
+    /// Registry name.
+    pub fn name(&self) -> &str {
+        self.server.get("name").and_then(|v| v.as_str()).unwrap_or("")
+    }
+    /// Version.
+    pub fn version(&self) -> &str {
+        self.server.get("version").and_then(|v| v.as_str()).unwrap_or("")
+    }
+}
+
+/// `server show`: one version in full, and every version in brief.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerDetail {
+    #[serde(flatten)]
+    pub entry: ServerEntry,
+    pub versions: Vec<VersionSummary>,
+}
+
+/// One line per version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionSummary {
+    pub version: String,
+    pub status: Status,
+    pub is_latest: bool,
+    pub published_at: String,
+}
+
+/// A signing key as shown to operators: never the private half.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyInfo {
+    pub kid: String,
+    pub state: KeyState,
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activated_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retire_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retired_at: Option<String>,
+    pub published: bool,
+}
+
+/// What `key rotate` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotateReport {
+    /// The key that signs from now on.
+    pub activated: String,
+    /// The previous active key, now retiring, and when it may be retired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retiring: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retire_at: Option<String>,
+    /// The fresh `next` key, published from now on.
+    pub next: String,
+    /// Retiring keys whose last descriptor has expired and that were retired on the way.
+    pub retired: Vec<String>,
+}
+
+/// Kind of a revocation entry (DESIGN §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RevocationKind {
+    Jti,
+    Server,
+    Client,
+    Key,
+}
+
+impl RevocationKind {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevocationKind::Jti => "jti",
+            RevocationKind::Server => "server",
+            RevocationKind::Client => "client",
+            RevocationKind::Key => "key",
+        }
+    }
+    /// Parse the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "jti" => RevocationKind::Jti,
+            "server" => RevocationKind::Server,
+            "client" => RevocationKind::Client,
+            "key" => RevocationKind::Key,
+            _ => return None,
+        })
+    }
+}
+
+/// A revocation as recorded for the feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    pub seq: i64,
+    pub kind: RevocationKind,
+    pub id: String,
+    /// Descriptors issued at or before this instant are invalid (Unix seconds).
+    pub revoked_at: i64,
+    /// After this instant no such descriptor can still be valid (Unix seconds).
+    pub expires_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The answer to an issuance (DESIGN §3 envelope).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub descriptor: String,
+    pub endpoint: String,
+    pub expires_in: u64,
+    pub expires_at: String,
+    pub header: String,
+    pub server: ServerRef,
+    pub jti: String,
+    /// Present when the requested TTL was lowered to a limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clamped: Option<Clamp>,
+}
+
+/// Name and version of a server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerRef {
+    pub id: String,
+    pub version: String,
+}
+
+/// A TTL lowered to a limit: what was asked and which limit applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Clamp {
+    pub requested: Dur,
+    pub granted: Dur,
+    /// `server_max_ttl`, `client_max_ttl` or `ceiling`.
+    pub limit: String,
+}
+
+/// Format optional Unix seconds for the wire.
+pub fn opt_time(t: Option<i64>) -> Option<String> {
+    t.map(rfc3339)
+}

@@ -1,0 +1,427 @@
+//! The embedded SQLite backend: one `registry.db` file in WAL mode, migrations compiled into
+//! the binary, writes in `BEGIN IMMEDIATE` transactions so several `mcpca` processes can write
+//! at once without losing anything (they queue on the busy timeout).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+
+use super::*;
+use crate::{Error, Result};
+
+/// Migrations, in order; the schema version is their count (`PRAGMA user_version`).
+const MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite_0001_init.sql")];
+
+/// Schema version this binary writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// How long a writer waits for another process's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A SQLite-backed store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Open (creating if `create`) the database at `path` and bring its schema up to date.
+    pub fn open(path: &Path, create: bool) -> Result<Self> {
+        use rusqlite::OpenFlags;
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| Error::Store(format!("cannot open {}: {e}", path.display())))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut store = SqliteStore { conn: Arc::new(Mutex::new(conn)), path: path.to_owned() };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let mut conn = self.lock()?;
+        let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if current > SCHEMA_VERSION {
+            return Err(Error::SchemaTooNew { found: current, supported: SCHEMA_VERSION });
+        }
+        if current == SCHEMA_VERSION {
+            return Ok(());
+        }
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another process may have migrated while we waited for the lock.
+        let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(current).unwrap_or(0)) {
+            tx.execute_batch(sql).map_err(|e| Error::Store(format!("migration {} failed: {e}", i + 1)))?;
+        }
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        self.conn.lock().map_err(|_| Error::Store("database connection poisoned".into()))
+    }
+
+    /// Run `f` on the connection off the async runtime's threads.
+    async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().map_err(|_| Error::Store("database connection poisoned".into()))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| Error::Store(format!("database task failed: {e}")))?
+    }
+
+    /// Run `f` in a write transaction that holds the write lock from its start.
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+}
+
+fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRow> {
+    let state: String = r.get("state")?;
+    let public: Vec<u8> = r.get("public_key")?;
+    Ok(KeyRow {
+        kid: r.get("kid")?,
+        state: KeyState::parse(&state).ok_or_else(|| bad_value("keys.state", &state))?,
+        public_key: public.as_slice().try_into().map_err(|_| bad_value("keys.public_key", "wrong length"))?,
+        sealed_private: r.get("sealed_private")?,
+        created_at: r.get("created_at")?,
+        activated_at: r.get("activated_at")?,
+        retire_at: r.get("retire_at")?,
+        retired_at: r.get("retired_at")?,
+    })
+}
+
+fn bad_value(column: &str, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, format!("unexpected value {value:?} in {column}").into())
+}
+
+fn status(r: &Row<'_>, col: &str) -> rusqlite::Result<Status> {
+    let s: String = r.get(col)?;
+    Status::parse(&s).ok_or_else(|| bad_value(col, &s))
+}
+
+const SERVER_COLUMNS: &str = "s.name, s.status AS n_status, s.status_reason AS n_reason, s.status_changed_at AS n_changed, \
+     s.verified, s.max_ttl, s.created_at, s.updated_at AS n_updated, \
+     v.version, v.document, v.endpoint, v.status AS v_status, v.status_reason AS v_reason, \
+     v.status_changed_at AS v_changed, v.published_at, v.updated_at AS v_updated, v.is_latest";
+
+fn server_from_row(r: &Row<'_>) -> rusqlite::Result<ServerRow> {
+    let name: String = r.get("name")?;
+    let max_ttl: Option<i64> = r.get("max_ttl")?;
+    Ok(ServerRow {
+        name: ServerNameRow {
+            name: name.clone(),
+            status: status(r, "n_status")?,
+            status_reason: r.get("n_reason")?,
+            status_changed_at: r.get("n_changed")?,
+            verified: r.get("verified")?,
+            max_ttl: max_ttl.map(|s| Dur(s.unsigned_abs())),
+            created_at: r.get("created_at")?,
+            updated_at: r.get("n_updated")?,
+        },
+        version: ServerVersionRow {
+            name,
+            version: r.get("version")?,
+            document: r.get("document")?,
+            endpoint: r.get("endpoint")?,
+            status: status(r, "v_status")?,
+            status_reason: r.get("v_reason")?,
+            status_changed_at: r.get("v_changed")?,
+            published_at: r.get("published_at")?,
+            updated_at: r.get("v_updated")?,
+            is_latest: r.get("is_latest")?,
+        },
+    })
+}
+
+fn revocation_from_row(r: &Row<'_>) -> rusqlite::Result<Revocation> {
+    let kind: String = r.get("kind")?;
+    Ok(Revocation {
+        seq: r.get("seq")?,
+        kind: RevocationKind::parse(&kind).ok_or_else(|| bad_value("revocations.kind", &kind))?,
+        id: r.get("id")?,
+        revoked_at: r.get("revoked_at")?,
+        expires_at: r.get("expires_at")?,
+        reason: r.get("reason")?,
+    })
+}
+
+fn insert_revocation(tx: &rusqlite::Transaction<'_>, r: &NewRevocation) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO revocations (kind, id, revoked_at, expires_at, reason) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![r.kind.as_str(), r.id, r.revoked_at, r.expires_at, r.reason],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+/// Mark the highest non-deleted version of `name` as latest (none when the name is deleted).
+fn recompute_latest(tx: &rusqlite::Transaction<'_>, name: &str) -> Result<()> {
+    let name_status: String = tx.query_row("SELECT status FROM servers WHERE name = ?1", [name], |r| r.get(0))?;
+    let mut stmt = tx.prepare("SELECT version, published_at FROM server_versions WHERE name = ?1 AND status <> 'deleted'")?;
+    let candidates =
+        stmt.query_map([name], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let latest = if name_status == Status::Deleted.as_str() {
+        None
+    } else {
+        candidates.iter().max_by(|a, b| compare_versions((&a.0, a.1), (&b.0, b.1))).map(|c| c.0.clone())
+    };
+    tx.execute("UPDATE server_versions SET is_latest = (version IS ?2) WHERE name = ?1", params![name, latest])?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let key = key.to_owned();
+        self.run(move |c| Ok(c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)).await
+    }
+
+    async fn put_meta_if_absent(&self, key: &str, value: &[u8]) -> Result<bool> {
+        let (key, value) = (key.to_owned(), value.to_vec());
+        self.write(move |tx| Ok(tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)", params![key, value])? == 1)).await
+    }
+
+    async fn list_keys(&self) -> Result<Vec<KeyRow>> {
+        self.run(|c| {
+            let mut stmt = c.prepare_cached("SELECT * FROM keys ORDER BY created_at, rowid")?;
+            let rows = stmt.query_map([], key_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn write_keys(&self, writes: Vec<KeyWrite>, revocations: Vec<NewRevocation>) -> Result<()> {
+        self.write(move |tx| {
+            for w in &writes {
+                let k = &w.row;
+                let changed = match w.expect {
+                    None => tx.execute(
+                        "INSERT INTO keys (kid, state, public_key, sealed_private, created_at, activated_at, retire_at, retired_at) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        params![
+                            k.kid,
+                            k.state.as_str(),
+                            k.public_key.as_slice(),
+                            k.sealed_private,
+                            k.created_at,
+                            k.activated_at,
+                            k.retire_at,
+                            k.retired_at
+                        ],
+                    )?,
+                    Some(expect) => tx.execute(
+                        "UPDATE keys SET state = ?2, sealed_private = ?3, activated_at = ?4, retire_at = ?5, retired_at = ?6 \
+                         WHERE kid = ?1 AND state = ?7",
+                        params![k.kid, k.state.as_str(), k.sealed_private, k.activated_at, k.retire_at, k.retired_at, expect.as_str()],
+                    )?,
+                };
+                if changed != 1 {
+                    return Err(Error::refused(
+                        format!("key {} changed while this command ran", k.kid),
+                        "another mcpca changed the keys at the same time; run the command again",
+                    ));
+                }
+            }
+            for r in &revocations {
+                insert_revocation(tx, r)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn add_server_version(&self, new: NewServerVersion) -> Result<()> {
+        self.write(move |tx| {
+            let v = &new.version;
+            for url in &new.remote_urls {
+                let owner: Option<String> = tx
+                    .query_row("SELECT name FROM remote_urls WHERE url = ?1 AND name <> ?2 LIMIT 1", params![url, v.name], |r| r.get(0))
+                    .optional()?;
+                if let Some(owner) = owner {
+                    return Err(Error::Conflict {
+                        what: "remote URL",
+                        id: format!("{url} (it belongs to {owner})"),
+                        hint: Some("a remote URL belongs to one server; use another URL or add a version of that server".into()),
+                    });
+                }
+            }
+            let exists: bool =
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM server_versions WHERE name = ?1 AND version = ?2)", params![v.name, v.version], |r| r.get(0))?;
+            if exists {
+                return Err(Error::Conflict {
+                    what: "server version",
+                    id: format!("{}@{}", v.name, v.version),
+                    hint: Some("published versions are immutable: publish a new version, or change authority fields with `mcpca server update`".into()),
+                });
+            }
+            let max_ttl = new.max_ttl.map(|d| d.as_i64());
+            tx.execute(
+                "INSERT INTO servers (name, status, status_changed_at, verified, max_ttl, created_at, updated_at) \
+                 VALUES (?1, 'active', ?2, ?3, ?4, ?2, ?2) ON CONFLICT (name) DO NOTHING",
+                params![v.name, v.published_at, new.verified.unwrap_or(false), max_ttl],
+            )?;
+            if let Some(verified) = new.verified {
+                tx.execute("UPDATE servers SET verified = ?2, updated_at = ?3 WHERE name = ?1", params![v.name, verified, v.published_at])?;
+            }
+            if let Some(ttl) = max_ttl {
+                tx.execute("UPDATE servers SET max_ttl = ?2, updated_at = ?3 WHERE name = ?1", params![v.name, ttl, v.published_at])?;
+            }
+            tx.execute(
+                "INSERT INTO server_versions (name, version, document, endpoint, status, status_reason, status_changed_at, published_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![v.name, v.version, v.document, v.endpoint, v.status.as_str(), v.status_reason, v.status_changed_at, v.published_at, v.updated_at],
+            )?;
+            for url in &new.remote_urls {
+                tx.execute("INSERT OR IGNORE INTO remote_urls (url, name, version) VALUES (?1, ?2, ?3)", params![url, v.name, v.version])?;
+            }
+            recompute_latest(tx, &v.name)
+        })
+        .await
+    }
+
+    async fn get_server(&self, name: &str, version: Option<&str>) -> Result<Option<ServerRow>> {
+        let (name, version) = (name.to_owned(), version.map(str::to_owned));
+        self.run(move |c| {
+            let row = match version {
+                Some(v) => c
+                    .prepare_cached(&format!(
+                        "SELECT {SERVER_COLUMNS} FROM server_versions v JOIN servers s ON s.name = v.name WHERE v.name = ?1 AND v.version = ?2"
+                    ))?
+                    .query_row(params![name, v], server_from_row)
+                    .optional()?,
+                None => c
+                    .prepare_cached(&format!(
+                        "SELECT {SERVER_COLUMNS} FROM server_versions v JOIN servers s ON s.name = v.name WHERE v.name = ?1 AND v.is_latest = 1"
+                    ))?
+                    .query_row(params![name], server_from_row)
+                    .optional()?,
+            };
+            Ok(row)
+        })
+        .await
+    }
+
+    async fn list_versions(&self, name: &str) -> Result<Vec<ServerRow>> {
+        let name = name.to_owned();
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {SERVER_COLUMNS} FROM server_versions v JOIN servers s ON s.name = v.name WHERE v.name = ?1 ORDER BY v.published_at, v.rowid"
+            ))?;
+            let rows = stmt.query_map([name], server_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn list_servers(&self, filter: &ServerFilter) -> Result<Vec<ServerRow>> {
+        let filter = filter.clone();
+        self.run(move |c| {
+            let mut sql = format!("SELECT {SERVER_COLUMNS} FROM server_versions v JOIN servers s ON s.name = v.name WHERE 1 = 1");
+            if !filter.include_deleted {
+                sql.push_str(" AND s.status <> 'deleted' AND v.status <> 'deleted'");
+            }
+            if filter.latest_only {
+                sql.push_str(" AND v.is_latest = 1");
+            }
+            if filter.search.is_some() {
+                sql.push_str(" AND instr(lower(v.name), lower(?1)) > 0");
+            }
+            sql.push_str(" ORDER BY v.name, v.version");
+            let mut stmt = c.prepare(&sql)?;
+            let rows = match &filter.search {
+                Some(s) => stmt.query_map([s], server_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?,
+                None => stmt.query_map([], server_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?,
+            };
+            Ok(rows.into_iter().filter(|r| filter.status.is_none_or(|s| Status::effective(r.name.status, r.version.status) == s)).collect())
+        })
+        .await
+    }
+
+    async fn update_server(&self, name: &str, update: ServerUpdate, at: i64) -> Result<()> {
+        let name = name.to_owned();
+        self.write(move |tx| {
+            let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM servers WHERE name = ?1)", [&name], |r| r.get(0))?;
+            if !exists {
+                return Err(Error::NotFound { what: "server", id: name });
+            }
+            if let Some(v) = update.verified {
+                tx.execute("UPDATE servers SET verified = ?2, updated_at = ?3 WHERE name = ?1", params![name, v, at])?;
+            }
+            if let Some(ttl) = update.max_ttl {
+                tx.execute("UPDATE servers SET max_ttl = ?2, updated_at = ?3 WHERE name = ?1", params![name, ttl.map(|d| d.as_i64()), at])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_status(&self, change: StatusChange, revocation: Option<NewRevocation>) -> Result<()> {
+        self.write(move |tx| {
+            let n = match &change.version {
+                None => tx.execute(
+                    "UPDATE servers SET status = ?2, status_reason = ?3, status_changed_at = ?4, updated_at = ?4 WHERE name = ?1",
+                    params![change.name, change.status.as_str(), change.reason, change.at],
+                )?,
+                Some(v) => tx.execute(
+                    "UPDATE server_versions SET status = ?3, status_reason = ?4, status_changed_at = ?5, updated_at = ?5 WHERE name = ?1 AND version = ?2",
+                    params![change.name, v, change.status.as_str(), change.reason, change.at],
+                )?,
+            };
+            if n == 0 {
+                let id = match &change.version {
+                    Some(v) => format!("{}@{v}", change.name),
+                    None => change.name.clone(),
+                };
+                return Err(Error::NotFound { what: "server", id });
+            }
+            if let Some(r) = &revocation {
+                insert_revocation(tx, r)?;
+            }
+            recompute_latest(tx, &change.name)
+        })
+        .await
+    }
+
+    async fn add_revocation(&self, revocation: NewRevocation) -> Result<i64> {
+        self.write(move |tx| insert_revocation(tx, &revocation)).await
+    }
+
+    async fn list_revocations(&self, since: i64) -> Result<Vec<Revocation>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached("SELECT * FROM revocations WHERE seq > ?1 ORDER BY seq")?;
+            let rows = stmt.query_map([since], revocation_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+}
