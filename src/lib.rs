@@ -11,6 +11,7 @@ pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod descriptor;
+pub mod docs;
 pub mod duration;
 pub mod error;
 pub mod fsutil;

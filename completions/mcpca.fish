@@ -1,0 +1,354 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_mcpca_global_optspecs
+    string join \n home= config= o/output= y/yes no-input q/quiet h/help V/version
+end
+
+function __fish_mcpca_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_mcpca_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_mcpca_using_subcommand
+    set -l cmd (__fish_mcpca_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c mcpca -n "__fish_mcpca_needs_command" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_needs_command" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_needs_command" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_needs_command" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_needs_command" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_needs_command" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_needs_command" -s V -l version -d 'Print version'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "init" -d 'Create the authority: config.yaml, key-encryption key, database, an active and a next key'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "key" -d 'Manage signing keys (next → active → retiring → retired; revoked)'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "server" -d 'Register and moderate MCP servers in the registry'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "issue" -d 'Issue a Connect Descriptor for a server (prints the JWT)'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "inspect" -d 'Show a descriptor\'s header, claims, times and signature status (never fails on expiry)'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "verify" -d 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "revoke" -d 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti) or a key (--key)'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "revocations" -d 'Print the revocations recorded for the feed'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand init" -l issuer -d 'The authority\'s public URL, the `iss` of every descriptor [default: http://127.0.0.1:8421]' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand init" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand init" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand init" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand init" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand init" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand init" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -f -a "list" -d 'List keys: kid, state, created, activated, retire-at'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -f -a "generate" -d 'Create a `next` key: published in the JWKS, not yet signing'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -f -a "rotate" -d 'Promote `next` to `active`; the old active key retires once its descriptors have expired'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -f -a "retire" -d 'Unpublish a key whose descriptors can no longer be valid (destroys its private half)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -f -a "revoke" -d 'Revoke a key at once: unpublished, listed in the revocation feed, private half destroyed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -f -a "export" -d 'Export the public keys (JWKS) or one private key (PKCS#8 PEM)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from list" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from list" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from generate" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from generate" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from generate" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from generate" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from generate" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from generate" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from generate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -l grace -d 'How long the old active key stays published [default: max_ttl + leeway]; shorter is refused' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from retire" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from retire" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from retire" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from retire" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from retire" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from retire" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from retire" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -l reason -d 'Why (kept with the revocation)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -l private -d 'The private key KID as PKCS#8 PEM (asks for confirmation; --yes without a terminal)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -l out -d 'Write to FILE (mode 0600 for a private key; never overwrites) instead of stdout' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -l public -d 'The published keys as a JWKS document'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "list" -d 'List keys: kid, state, created, activated, retire-at'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "generate" -d 'Create a `next` key: published in the JWKS, not yet signing'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'Promote `next` to `active`; the old active key retires once its descriptors have expired'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "retire" -d 'Unpublish a key whose descriptors can no longer be valid (destroys its private half)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke a key at once: unpublished, listed in the revocation feed, private half destroyed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "export" -d 'Export the public keys (JWKS) or one private key (PKCS#8 PEM)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -f -a "add" -d 'Register a server version from flags or from an official server.json (--file)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -f -a "list" -d 'List server versions'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -f -a "show" -d 'Show one server version (latest unless NAME@VERSION) and its versions'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -f -a "update" -d 'Change authority fields (verified, max TTL); published versions are immutable'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -f -a "remove" -d 'Mark a server or version deleted (hidden from lists; no descriptors)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -f -a "suspend" -d 'Suspend: no descriptors (`policy_blocked`) until resumed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -f -a "resume" -d 'Make a suspended or deprecated server active again'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -f -a "deprecate" -d 'Deprecate: still issued for, flagged as deprecated'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l url -d 'The MCP endpoint (streamable HTTP); https, or http on a loopback host' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l version -d 'Version [default: 1.0.0]' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l description -d 'Description, 1–100 characters' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l title -d 'Display title' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l file -d 'An official server.json document instead of NAME and flags (`-` for stdin)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l max-ttl -d 'Longest descriptor lifetime for this server' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l verified -d 'Mark ownership as verified by the operator'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -l status -d 'Only servers with this status' -r -f -a "active\t''
+deprecated\t''
+suspended\t''
+revoked\t''
+deleted\t''"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -l search -d 'Case-insensitive substring of the name' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -l include-deleted -d 'Include deleted servers'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -l latest -d 'Only the latest version of each server'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from show" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from show" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -l max-ttl -d 'Longest descriptor lifetime for this server' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -l verified -d 'Mark ownership verified'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -l unverified -d 'Clear the verified mark'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -l no-max-ttl -d 'Remove the server\'s own TTL limit'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -l reason -d 'Why (shown with the status)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -l reason -d 'Why (shown with the status)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -l reason -d 'Why (shown with the status)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -l reason -d 'Why (shown with the status)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "add" -d 'Register a server version from flags or from an official server.json (--file)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "list" -d 'List server versions'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one server version (latest unless NAME@VERSION) and its versions'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "update" -d 'Change authority fields (verified, max TTL); published versions are immutable'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Mark a server or version deleted (hidden from lists; no descriptors)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "suspend" -d 'Suspend: no descriptors (`policy_blocked`) until resumed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "resume" -d 'Make a suspended or deprecated server active again'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "deprecate" -d 'Deprecate: still issued for, flagged as deprecated'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l server -d 'The server: NAME (latest version) or NAME@VERSION' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l ttl -d 'Lifetime (30s, 5m, 1h); clamped to the server\'s max TTL and 24h [default: 2m]' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l client -d 'Client the descriptor is issued to [default: operator]' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l tenant -d 'Tenant of the client' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l scope -d 'Space-separated scopes' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l mcp-config -d 'Print a ready `.mcp.json`-style entry (url + MCP-Connect header)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -l jwks -d 'Check the signature against this JWKS (file or http(s) URL) instead of the local keys' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l audience -d 'The verifying server\'s own URL (compared in canonical form with `aud`)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l server-id -d 'Also require `mcp.server.id` to be this name' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l issuer -d 'Expected issuer [default: the local authority\'s]' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l jwks -d 'Public keys as a JWKS file (or http(s) URL) [default: the local authority\'s]' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l leeway -d 'Clock leeway [default: 15s]' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l jti -d 'One descriptor, by its jti' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l key -d 'A signing key, by its kid (as `mcpca key revoke`)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l reason -d 'Why (kept with the revocation)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -l since -d 'Only entries after this sequence number' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "init" -d 'Create the authority: config.yaml, key-encryption key, database, an active and a next key'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "key" -d 'Manage signing keys (next → active → retiring → retired; revoked)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "server" -d 'Register and moderate MCP servers in the registry'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "issue" -d 'Issue a Connect Descriptor for a server (prints the JWT)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "inspect" -d 'Show a descriptor\'s header, claims, times and signature status (never fails on expiry)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "verify" -d 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "revoke" -d 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti) or a key (--key)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "revocations" -d 'Print the revocations recorded for the feed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "list" -d 'List keys: kid, state, created, activated, retire-at'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "generate" -d 'Create a `next` key: published in the JWKS, not yet signing'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "rotate" -d 'Promote `next` to `active`; the old active key retires once its descriptors have expired'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "retire" -d 'Unpublish a key whose descriptors can no longer be valid (destroys its private half)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "revoke" -d 'Revoke a key at once: unpublished, listed in the revocation feed, private half destroyed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "export" -d 'Export the public keys (JWKS) or one private key (PKCS#8 PEM)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "add" -d 'Register a server version from flags or from an official server.json (--file)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "list" -d 'List server versions'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "show" -d 'Show one server version (latest unless NAME@VERSION) and its versions'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "update" -d 'Change authority fields (verified, max TTL); published versions are immutable'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "remove" -d 'Mark a server or version deleted (hidden from lists; no descriptors)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "suspend" -d 'Suspend: no descriptors (`policy_blocked`) until resumed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "resume" -d 'Make a suspended or deprecated server active again'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "deprecate" -d 'Deprecate: still issued for, flagged as deprecated'
