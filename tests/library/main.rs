@@ -1,0 +1,8 @@
+//! Library-level tests: known-answer vectors, the verifier contract, the key lifecycle on an
+//! injected clock, and the generic store story.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod keys_lifecycle;
+mod rfc8037;
+mod story;
+mod verify;
