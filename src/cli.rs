@@ -17,6 +17,14 @@ use crate::model::Status;
 /// `mcpca issue --server NAME`.
 #[derive(Debug, Parser)]
 #[command(name = "mcpca", version, max_term_width = 100)]
+#[command(after_help = "Examples:
+  mcpca init --issuer https://ca.example.com
+  mcpca server add io.github.acme/weather --url https://weather.acme.dev/mcp --max-ttl 10m
+  mcpca issue --server io.github.acme/weather --ttl 5m
+  mcpca verify \"$TOKEN\" --audience https://weather.acme.dev/mcp
+  mcpca revoke io.github.acme/weather
+
+Exit codes: 0 ok, 1 a check said no (invalid descriptor, issuance denied), 2 usage or operational error.")]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -112,6 +120,9 @@ pub enum KeyCommand {
 
 /// `mcpca key rotate`.
 #[derive(Debug, Args)]
+#[command(after_help = "Rotation promotes the published `next` key to `active`, moves the old active key to
+`retiring` (still published until its last descriptor can have expired: max TTL + leeway)
+and creates a new `next` key, so verifiers always see a key before it signs.")]
 pub struct RotateArgs {
     /// How long the old active key stays published [default: max_ttl + leeway]; shorter is refused.
     #[arg(long, value_name = "DUR")]
@@ -174,6 +185,11 @@ pub enum ServerCommand {
 /// `mcpca server add`.
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("source").required(true).args(["name", "file"]))]
+#[command(after_help = "Examples:
+  mcpca server add io.github.acme/weather --url https://weather.acme.dev/mcp --version 1.2.0
+  mcpca server add --file server.json --verified
+
+Documents are validated against the official MCP registry schema named by their $schema.")]
 pub struct ServerAddArgs {
     /// Registry name, e.g. io.github.acme/weather.
     #[arg(requires = "url")]
@@ -258,6 +274,13 @@ pub struct ModerateArgs {
 
 /// `mcpca issue`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  mcpca issue --server io.github.acme/weather                 # the JWT alone, 2 minutes
+  mcpca issue --server io.github.acme/weather@1.2.0 --ttl 5m -o json
+  mcpca issue --server io.github.acme/weather --mcp-config > .mcp.json
+
+A denied issuance exits 1 and names the code: server_not_found, server_revoked,
+policy_blocked, transport_not_supported, server_unverified.")]
 pub struct IssueArgs {
     /// The server: NAME (latest version) or NAME@VERSION.
     #[arg(long, value_name = "NAME[@VERSION]")]
@@ -292,6 +315,12 @@ pub struct InspectArgs {
 
 /// `mcpca verify`.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  mcpca verify \"$TOKEN\" --audience https://weather.acme.dev/mcp
+  echo \"$TOKEN\" | mcpca verify - --audience https://weather.acme.dev/mcp --jwks jwks.json --issuer https://ca.example.com
+
+Failure codes: descriptor_missing, descriptor_invalid, descriptor_expired,
+descriptor_wrong_audience, descriptor_revoked.")]
 pub struct VerifyArgs {
     /// The descriptor, or `-` (the default) to read it from stdin.
     #[arg(value_name = "JWT|-", default_value = "-")]
