@@ -79,16 +79,24 @@ pub enum Command {
     /// Register and moderate MCP servers in the registry.
     #[command(subcommand)]
     Server(ServerCommand),
+    /// Manage clients: the principals that ask for descriptors, and their policy.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Manage admin API tokens (roles admin and reader).
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Issue a Connect Descriptor for a server (prints the JWT).
     Issue(IssueArgs),
     /// Show a descriptor's header, claims, times and signature status (never fails on expiry).
     Inspect(InspectArgs),
     /// Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check.
     Verify(VerifyArgs),
-    /// Revoke a server (all versions or NAME@VERSION), a descriptor (--jti) or a key (--key).
+    /// Revoke a server (all versions or NAME@VERSION), a descriptor (--jti), a client (--client) or a key (--key).
     Revoke(RevokeArgs),
-    /// Print the revocations recorded for the feed.
+    /// Print the signed revocation feed (JWS) servers follow; `-o json|yaml|table` shows its entries.
     Revocations(RevocationsArgs),
+    /// Read and check the tamper-evident audit log.
+    Audit(AuditArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
 }
@@ -133,6 +141,7 @@ pub struct RotateArgs {
 #[derive(Debug, Args)]
 pub struct KidArg {
     /// The key's kid (see `mcpca key list`).
+    #[arg(allow_hyphen_values = true)]
     pub kid: String,
 }
 
@@ -140,6 +149,7 @@ pub struct KidArg {
 #[derive(Debug, Args)]
 pub struct KeyRevokeArgs {
     /// The key's kid (see `mcpca key list`).
+    #[arg(allow_hyphen_values = true)]
     pub kid: String,
     /// Why (kept with the revocation).
     #[arg(long)]
@@ -154,7 +164,7 @@ pub struct ExportArgs {
     #[arg(long)]
     pub public: bool,
     /// The private key KID as PKCS#8 PEM (asks for confirmation; --yes without a terminal).
-    #[arg(long, value_name = "KID")]
+    #[arg(long, value_name = "KID", allow_hyphen_values = true)]
     pub private: Option<String>,
     /// Write to FILE (mode 0600 for a private key; never overwrites) instead of stdout.
     #[arg(long = "out", value_name = "FILE")]
@@ -180,6 +190,206 @@ pub enum ServerCommand {
     Resume(ModerateArgs),
     /// Deprecate: still issued for, flagged as deprecated.
     Deprecate(ModerateArgs),
+    /// Import many server.json documents: a JSON array, an official list response, or a registry URL.
+    Import(ImportArgs),
+}
+
+/// `mcpca server import`.
+#[derive(Debug, Args)]
+#[command(after_help = "Sources:
+  mcpca server import seed.json                    # a JSON array of server.json documents
+  mcpca server import page.json                    # an official list response {servers:[{server,_meta}],...}
+  mcpca server import https://registry.example.com # a registry: GET /v0/servers page by page (nextCursor)
+
+Every entry is validated and reported: imported, unchanged, invalid (with the reason) or
+duplicate_version. Running the same import twice changes nothing.")]
+pub struct ImportArgs {
+    /// A file (`-` for stdin) or an http(s) registry base URL.
+    #[arg(value_name = "FILE|URL")]
+    pub source: String,
+    /// Validate and report, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Page size when reading from a registry URL (1–100).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub page_size: u32,
+    /// Print only the summary, not every entry.
+    #[arg(long)]
+    pub summary: bool,
+}
+
+/// `mcpca client …`.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client; prints its secret once (only a hash is kept).
+    Add(ClientAddArgs),
+    /// List clients.
+    List,
+    /// Show one client.
+    Show(ClientIdArg),
+    /// Change a client's policy (the given fields replace the old ones).
+    Update(ClientUpdateArgs),
+    /// Suspend a client: its requests are refused (`policy_blocked`).
+    Suspend(ClientReasonArgs),
+    /// Resume a suspended client.
+    Resume(ClientIdArg),
+    /// Delete a client; descriptors it holds are revoked.
+    Remove(ClientIdArg),
+    /// Give a client a new secret (printed once); the old one stops working at once.
+    RotateSecret(ClientIdArg),
+}
+
+/// `mcpca client add`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  mcpca client add ci-bot --tenant acme --allow 'io.github.acme/*' --max-ttl 5m --rate 60/min
+  mcpca client add dashboard --allow io.github.acme/weather --allow io.github.acme/maps
+
+Patterns: `*` (every server), a prefix ending in `*` such as `io.github.acme/*`, or an exact name.")]
+pub struct ClientAddArgs {
+    /// Client id (1–128 of letters, digits, `._-:@`).
+    pub id: String,
+    #[command(flatten)]
+    pub policy: ClientPolicyArgs,
+}
+
+/// Policy flags of a client.
+#[derive(Debug, Args)]
+pub struct ClientPolicyArgs {
+    /// Tenant the client belongs to (put in `client.tenant`).
+    #[arg(long, value_name = "T")]
+    pub tenant: Option<String>,
+    /// Servers it may connect to (repeat): `*`, `prefix/*` or an exact name.
+    #[arg(long = "allow", value_name = "PATTERN")]
+    pub allow: Vec<String>,
+    /// Longest descriptor lifetime for this client.
+    #[arg(long, value_name = "DUR")]
+    pub max_ttl: Option<Dur>,
+    /// Issuance rate limit, e.g. `60/min`.
+    #[arg(long, value_name = "N/min")]
+    pub rate: Option<Rate>,
+}
+
+/// `mcpca client update`.
+#[derive(Debug, Args)]
+pub struct ClientUpdateArgs {
+    /// Client id.
+    pub id: String,
+    #[command(flatten)]
+    pub policy: ClientPolicyArgs,
+    /// Remove the tenant.
+    #[arg(long, conflicts_with = "tenant")]
+    pub no_tenant: bool,
+    /// Remove the client's TTL limit.
+    #[arg(long, conflicts_with = "max_ttl")]
+    pub no_max_ttl: bool,
+    /// Remove the rate limit.
+    #[arg(long, conflicts_with = "rate")]
+    pub no_rate: bool,
+}
+
+/// A client id.
+#[derive(Debug, Args)]
+pub struct ClientIdArg {
+    /// Client id.
+    pub id: String,
+}
+
+/// A client id with a reason.
+#[derive(Debug, Args)]
+pub struct ClientReasonArgs {
+    /// Client id.
+    pub id: String,
+    /// Why (kept with the status).
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+/// An issuance rate: `N/min` (also `N/m`, or a bare `N`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate(pub u32);
+
+impl std::str::FromStr for Rate {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        let n = t.strip_suffix("/min").or_else(|| t.strip_suffix("/m")).unwrap_or(t);
+        match n.trim().parse::<u32>() {
+            Ok(v) if v > 0 => Ok(Rate(v)),
+            _ => Err(format!("{s:?} is not a rate; use N/min with N ≥ 1, e.g. 60/min")),
+        }
+    }
+}
+
+/// `mcpca token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an admin API token; prints it once (only a hash is kept).
+    Create(TokenCreateArgs),
+    /// List admin tokens (never the tokens themselves).
+    List,
+    /// Revoke an admin token by its id.
+    Revoke(TokenIdArg),
+}
+
+/// `mcpca token create`.
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// `admin` may do everything; `reader` may only read.
+    #[arg(long, value_enum)]
+    pub role: crate::store::Role,
+    /// A name to recognise it by.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Lifetime, e.g. 30d [default: does not expire].
+    #[arg(long, value_name = "DUR")]
+    pub expires: Option<Dur>,
+}
+
+/// A token id.
+#[derive(Debug, Args)]
+pub struct TokenIdArg {
+    /// Token id (see `mcpca token list`).
+    pub id: String,
+}
+
+/// `mcpca audit`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub command: Option<AuditCommand>,
+    #[command(flatten)]
+    pub filter: AuditFilterArgs,
+}
+
+/// `mcpca audit verify|export`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; exit 1 and name the first broken event if it was tampered with.
+    Verify,
+    /// Write every event as JSON lines.
+    Export,
+}
+
+/// Filters of `mcpca audit`.
+#[derive(Debug, Args)]
+pub struct AuditFilterArgs {
+    /// Events since a duration ago (`1h`) or a time (RFC 3339).
+    #[arg(long, value_name = "DUR|TIME")]
+    pub since: Option<String>,
+    /// Events about this server (NAME or NAME@VERSION).
+    #[arg(long, value_name = "NAME")]
+    pub server: Option<String>,
+    /// Events by or about this client.
+    #[arg(long, value_name = "ID")]
+    pub client: Option<String>,
+    /// Only issuance decisions that allowed or denied.
+    #[arg(long, value_enum)]
+    pub decision: Option<crate::audit::Decision>,
+    /// The newest N events.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
 }
 
 /// `mcpca server add`.
@@ -340,11 +550,14 @@ pub struct VerifyArgs {
     /// Clock leeway [default: 15s].
     #[arg(long, value_name = "DUR")]
     pub leeway: Option<Dur>,
+    /// Also apply a signed revocation feed (the output of `mcpca revocations`).
+    #[arg(long, value_name = "FILE")]
+    pub revocations: Option<std::path::PathBuf>,
 }
 
 /// `mcpca revoke`.
 #[derive(Debug, Args)]
-#[command(group = clap::ArgGroup::new("target").required(true).args(["server", "jti", "key"]))]
+#[command(group = clap::ArgGroup::new("target").required(true).args(["server", "jti", "key", "client"]))]
 pub struct RevokeArgs {
     /// Server NAME or NAME@VERSION: status `revoked`, no new descriptors.
     #[arg(value_name = "NAME[@VERSION]")]
@@ -353,8 +566,11 @@ pub struct RevokeArgs {
     #[arg(long, value_name = "ID")]
     pub jti: Option<String>,
     /// A signing key, by its kid (as `mcpca key revoke`).
-    #[arg(long, value_name = "KID")]
+    #[arg(long, value_name = "KID", allow_hyphen_values = true)]
     pub key: Option<String>,
+    /// A client: suspended, and every descriptor it holds revoked.
+    #[arg(long, value_name = "ID")]
+    pub client: Option<String>,
     /// Why (kept with the revocation).
     #[arg(long)]
     pub reason: Option<String>,

@@ -30,11 +30,20 @@ pub enum Error {
 
     /// The issuance decision said no. Exit code 1, with a machine code.
     #[error("issuance denied: {code}: {message}")]
-    Denied { code: DenyCode, message: String },
+    Denied {
+        code: DenyCode,
+        message: String,
+        /// For `rate_limited`: seconds until a request can succeed.
+        retry_after: Option<u64>,
+    },
 
     /// Descriptor verification said no. Exit code 1.
     #[error("{0}")]
     Verify(#[from] VerifyError),
+
+    /// `audit verify` found the chain broken. Exit code 1.
+    #[error("the audit chain is broken at event {seq}: {problem}")]
+    AuditBroken { seq: i64, problem: String },
 
     /// The key-encryption key cannot open the stored keys.
     #[error("the key-encryption key does not match this authority")]
@@ -132,12 +141,15 @@ impl Error {
             Error::Denied { code, .. } => Some(match code {
                 DenyCode::ServerNotFound => "check the name with `mcpca server list`".into(),
                 DenyCode::ServerRevoked => "the server was revoked or removed; see `mcpca server show NAME`".into(),
-                DenyCode::PolicyBlocked => "the server is suspended or the client is not allowed; see `mcpca server show NAME`".into(),
+                DenyCode::PolicyBlocked => {
+                    "the server is suspended, or the client is unknown, suspended or not allowed that server; see `mcpca server show NAME` and `mcpca client show ID`".into()
+                }
                 DenyCode::TransportNotSupported => "register a `streamable-http` remote for the server".into(),
                 DenyCode::ServerUnverified => "verify the server with `mcpca server update NAME --verified`".into(),
-                DenyCode::RateLimited => "wait and ask again".into(),
+                DenyCode::RateLimited => "wait for the time given and ask again, or raise the client's --rate".into(),
             }),
             Error::Verify(_) => None,
+            Error::AuditBroken { .. } => Some("the log was altered outside mcpca; restore the database from a backup and investigate".into()),
             Error::WrongKek => Some(
                 "set MCPCA_KEK to the base64 key this authority was created with, or restore its `kek` file; nothing was changed".into(),
             ),
@@ -152,7 +164,7 @@ impl Error {
     /// Exit status: 1 when a check answered no, 2 for usage and operational errors.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Denied { .. } | Error::Verify(_) => 1,
+            Error::Denied { .. } | Error::Verify(_) | Error::AuditBroken { .. } => 1,
             _ => 2,
         }
     }

@@ -5,6 +5,7 @@
 //! ([`descriptor::verify`]). See `DESIGN.md` for the contract.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod authority;
 pub mod cli;
 pub mod clock;
@@ -14,11 +15,13 @@ pub mod descriptor;
 pub mod docs;
 pub mod duration;
 pub mod error;
+pub mod feed;
 pub mod fsutil;
 pub mod keys;
 pub mod model;
 pub mod output;
 pub mod registry;
+pub mod secrets;
 pub mod store;
 
 pub use descriptor::verify;

@@ -227,3 +227,139 @@ pub struct Clamp {
 pub fn opt_time(t: Option<i64>) -> Option<String> {
     t.map(rfc3339)
 }
+
+/// A client's policy and state as shown (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientInfo {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    pub allow: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ttl: Option<Dur>,
+    /// Descriptors a minute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_per_min: Option<u32>,
+    pub status: crate::store::ClientStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A new client secret, shown exactly once (at creation or rotation).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClientCreated {
+    pub client: ClientInfo,
+    /// `mcpca_cs_…`: store it now; only its hash is kept.
+    pub secret: String,
+}
+
+/// What a client may do: the fields of `client add` (and of `apply`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientPolicy {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    #[serde(default)]
+    pub allow: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ttl: Option<Dur>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_per_min: Option<u32>,
+}
+
+/// An admin token as shown (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub role: crate::store::Role,
+    /// `active`, `expired` or `revoked`.
+    pub state: String,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+}
+
+/// A new admin token, shown exactly once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenCreated {
+    pub token: TokenInfo,
+    /// `mcpca_at_…`: store it now; only its hash is kept.
+    pub secret: String,
+}
+
+/// Result of `audit verify`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditReport {
+    /// Events checked.
+    pub events: u64,
+    pub intact: bool,
+    /// The first broken event, when the chain is broken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broken_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+    /// Hash of the last event (the chain head).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<String>,
+}
+
+/// The signed revocation feed with its decoded document.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignedFeed {
+    /// The compact JWS servers fetch.
+    pub jws: String,
+    pub feed: crate::feed::Feed,
+}
+
+/// Outcome of one import entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportStatus {
+    Imported,
+    Unchanged,
+    Invalid,
+    DuplicateVersion,
+}
+
+/// One entry of an import report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportEntry {
+    /// Where the entry came from (e.g. `page 2 #14`, `#3`).
+    pub source: String,
+    pub name: String,
+    pub version: String,
+    pub status: ImportStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// An import report: every entry and the counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub dry_run: bool,
+    pub entries: Vec<ImportEntry>,
+    pub imported: u64,
+    pub unchanged: u64,
+    pub invalid: u64,
+    pub duplicate_version: u64,
+}
+
+impl ImportReport {
+    /// Add entries, counting them.
+    pub fn extend(&mut self, entries: Vec<ImportEntry>) {
+        for e in &entries {
+            match e.status {
+                ImportStatus::Imported => self.imported += 1,
+                ImportStatus::Unchanged => self.unchanged += 1,
+                ImportStatus::Invalid => self.invalid += 1,
+                ImportStatus::DuplicateVersion => self.duplicate_version += 1,
+            }
+        }
+        self.entries.extend(entries);
+    }
+}

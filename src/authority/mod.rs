@@ -7,15 +7,19 @@ use zeroize::Zeroizing;
 
 use crate::duration::Dur;
 use crate::keys::Jwks;
-use crate::model::{Envelope, KeyInfo, Revocation, RotateReport, ServerDetail, ServerEntry, Status};
-use crate::store::{ServerFilter, ServerUpdate};
+use crate::audit::AuditEvent;
+use crate::model::{
+    AuditReport, ClientCreated, ClientInfo, ClientPolicy, Envelope, ImportEntry, KeyInfo, Revocation, RotateReport, ServerDetail, ServerEntry,
+    SignedFeed, Status, TokenCreated, TokenInfo,
+};
+use crate::store::{AuditFilter, ClientStatus, Role, ServerFilter, ServerUpdate};
 use crate::Result;
 
 pub mod local;
 mod policy;
 
 pub use local::LocalAuthority;
-pub use policy::{decide, Grant, Principal};
+pub use policy::{decide, pattern_matches, validate_pattern, Ask, Grant, Principal, RateWindow};
 
 /// A server version to register.
 #[derive(Debug, Clone)]
@@ -80,6 +84,8 @@ pub enum RevokeTarget {
     Jti(String),
     /// A signing key.
     Key(String),
+    /// A client: suspended, and what it holds invalidated.
+    Client(String),
 }
 
 /// The outcome of a revocation.
@@ -124,4 +130,36 @@ pub trait Authority: Send + Sync + std::fmt::Debug {
     async fn revoke(&self, target: &RevokeTarget, reason: Option<String>) -> Result<RevokeReport>;
     /// Revocations after `since`.
     async fn revocations(&self, since: i64) -> Result<Vec<Revocation>>;
+    /// The signed revocation feed with entries after `since` (expired entries pruned).
+    async fn revocation_feed(&self, since: i64) -> Result<SignedFeed>;
+
+    /// Import server.json documents (one page); `source` labels each entry in the report.
+    async fn server_import(&self, documents: Vec<(String, serde_json::Value)>, dry_run: bool) -> Result<Vec<ImportEntry>>;
+
+    /// Register a client; its secret is shown once.
+    async fn client_add(&self, id: &str, policy: ClientPolicy) -> Result<ClientCreated>;
+    /// Every client.
+    async fn client_list(&self) -> Result<Vec<ClientInfo>>;
+    /// One client.
+    async fn client_show(&self, id: &str) -> Result<ClientInfo>;
+    /// Replace a client's policy (tenant, patterns, limits).
+    async fn client_update(&self, id: &str, policy: ClientPolicy) -> Result<ClientInfo>;
+    /// Suspend or resume a client.
+    async fn client_set_status(&self, id: &str, status: ClientStatus, reason: Option<String>) -> Result<ClientInfo>;
+    /// Delete a client; descriptors it holds are revoked.
+    async fn client_remove(&self, id: &str) -> Result<()>;
+    /// A new secret for a client; the old one stops working at once.
+    async fn client_rotate_secret(&self, id: &str) -> Result<ClientCreated>;
+
+    /// Create an admin token; it is shown once.
+    async fn token_create(&self, role: Role, name: Option<String>, expires: Option<Dur>) -> Result<TokenCreated>;
+    /// Every admin token.
+    async fn token_list(&self) -> Result<Vec<TokenInfo>>;
+    /// Revoke an admin token.
+    async fn token_revoke(&self, id: &str) -> Result<TokenInfo>;
+
+    /// Audit events matching a filter.
+    async fn audit_list(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>>;
+    /// Check the whole hash chain.
+    async fn audit_verify(&self) -> Result<AuditReport>;
 }

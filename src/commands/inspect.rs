@@ -67,7 +67,7 @@ impl Tabular for Inspection {
         }
         if let Some(t) = num("exp") {
             let text = if self.expired {
-                format!("{} (expired {})", crate::clock::rfc3339(t), Dur((self.now - t).unsigned_abs())) + " ago"
+                format!("{} (expired {} ago)", crate::clock::rfc3339(t), Dur((self.now - t).unsigned_abs()))
             } else {
                 when(t, self.now)
             };
@@ -142,6 +142,19 @@ fn decode_json(part: &str) -> Result<serde_json::Value> {
     Ok(serde_json::from_slice(&bytes).map_err(|e| VerifyError { code: FailureCode::DescriptorInvalid, detail: format!("header: {e}") })?)
 }
 
+/// Read a signed revocation feed: the JWS alone (`mcpca revocations > feed.jws`) or the JSON
+/// of `mcpca revocations -o json`. A feed that cannot be read or checked means "cannot check".
+fn load_feed(path: &std::path::Path, keys: &descriptor::KeySet, issuer: &str) -> Result<crate::feed::Feed> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io("cannot read", path, e))?;
+    let jws = match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) => v.get("jws").and_then(|j| j.as_str()).map(str::to_owned).unwrap_or_default(),
+        Err(_) => text.trim().to_owned(),
+    };
+    crate::feed::Feed::from_jws(&jws, keys, Some(issuer)).map_err(|e| {
+        Error::invalid(format!("cannot use the revocation feed {}: {e}", path.display()), "give the output of `mcpca revocations` from the same authority")
+    })
+}
+
 /// What `verify -o json` prints.
 #[derive(Debug, Serialize)]
 struct Verdict {
@@ -201,7 +214,15 @@ pub(super) async fn verify(ctx: &Ctx, args: VerifyArgs) -> Result<()> {
     let token = read_token(&args.token)?;
     let now = ctx.clock.now();
     let machine = ctx.format_or(OutputFormat::Table) != OutputFormat::Table;
-    match descriptor::verify(&token, &exp, now, &keys) {
+    let feed = match &args.revocations {
+        Some(path) => Some(load_feed(path, &keys, &exp.issuer)?),
+        None => None,
+    };
+    let checked = descriptor::verify(&token, &exp, now, &keys).and_then(|v| match &feed {
+        Some(f) => f.check(&v.kid, &v.claims).map(|()| v),
+        None => Ok(v),
+    });
+    match checked {
         Ok(v) => {
             let claims = (*v.claims).clone();
             ctx.print(&Verdict { valid: true, error: None, detail: None, kid: Some(v.kid), claims: Some(claims), now })

@@ -13,7 +13,10 @@ use crate::config::{Overrides, Paths};
 use crate::output::{render, Tabular};
 use crate::{Error, Result};
 
+mod audit;
+mod client;
 mod completions;
+mod import;
 mod init;
 mod inspect;
 mod issue;
@@ -104,6 +107,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Init(a) => init::run(&ctx, a).await,
         Command::Key(c) => key::run(&ctx, c).await,
         Command::Server(c) => server::run(&ctx, c).await,
+        Command::Client(c) => client::run(&ctx, c).await,
+        Command::Token(c) => client::token(&ctx, c).await,
+        Command::Audit(a) => audit::run(&ctx, a).await,
         Command::Issue(a) => issue::run(&ctx, a).await,
         Command::Inspect(a) => inspect::inspect(&ctx, a).await,
         Command::Verify(a) => inspect::verify(&ctx, a).await,

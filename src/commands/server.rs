@@ -45,6 +45,7 @@ pub(super) async fn run(ctx: &Ctx, cmd: ServerCommand) -> Result<()> {
         ServerCommand::Suspend(m) => moderate(ctx, &a, m, Status::Suspended, "suspended").await,
         ServerCommand::Resume(m) => moderate(ctx, &a, m, Status::Active, "resumed").await,
         ServerCommand::Deprecate(m) => moderate(ctx, &a, m, Status::Deprecated, "deprecated").await,
+        ServerCommand::Import(args) => super::import::run(ctx, &a, args).await,
     }
 }
 

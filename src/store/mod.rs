@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 
+use crate::audit::{AuditEvent, Decision, NewAuditEvent};
 use crate::duration::Dur;
 use crate::keys::KeyState;
 use crate::model::{Revocation, RevocationKind, Status};
@@ -132,6 +133,126 @@ pub struct StatusChange {
     pub at: i64,
 }
 
+/// Status of a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientStatus {
+    Active,
+    Suspended,
+}
+
+impl ClientStatus {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientStatus::Active => "active",
+            ClientStatus::Suspended => "suspended",
+        }
+    }
+    /// Parse the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(ClientStatus::Active),
+            "suspended" => Some(ClientStatus::Suspended),
+            _ => None,
+        }
+    }
+}
+
+/// A client as stored: its policy and the hash of its secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientRow {
+    pub id: String,
+    pub tenant: Option<String>,
+    /// Server patterns: `*`, a prefix `io.github.acme/*`, or an exact name.
+    pub allow: Vec<String>,
+    pub max_ttl: Option<Dur>,
+    pub rate_per_min: Option<u32>,
+    pub status: ClientStatus,
+    pub status_reason: Option<String>,
+    pub secret_hash: [u8; 32],
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl std::fmt::Debug for ClientRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientRow").field("id", &self.id).field("status", &self.status).finish_non_exhaustive()
+    }
+}
+
+/// Role of an admin token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything.
+    Admin,
+    /// Read only.
+    Reader,
+}
+
+impl Role {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Reader => "reader",
+        }
+    }
+    /// Parse the stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "reader" => Some(Role::Reader),
+            _ => None,
+        }
+    }
+}
+
+/// An admin token as stored (hash only).
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    pub id: String,
+    pub name: Option<String>,
+    pub role: Role,
+    pub token_hash: [u8; 32],
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl std::fmt::Debug for TokenRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenRow").field("id", &self.id).field("role", &self.role).finish_non_exhaustive()
+    }
+}
+
+/// Filter of `audit`.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Events at or after this instant.
+    pub since: Option<i64>,
+    /// Events whose target is this server (name or name@version).
+    pub server: Option<String>,
+    /// Events by or about this client.
+    pub client: Option<String>,
+    pub decision: Option<Decision>,
+    /// The newest N (still printed oldest first).
+    pub limit: Option<u32>,
+}
+
+/// What happened to one entry of an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportOutcome {
+    Imported,
+    /// The same name@version with the same document exists.
+    Unchanged,
+    /// The name@version exists with a different document (versions are immutable).
+    DuplicateVersion,
+    /// A remote URL belongs to another server.
+    UrlConflict(String),
+}
+
 /// Persistence of an authority. Every method is one transaction.
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
@@ -144,11 +265,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn list_keys(&self) -> Result<Vec<KeyRow>>;
     /// Apply key writes and revocations atomically; fails with `Error::Refused` when a key is
     /// no longer in its expected state.
-    async fn write_keys(&self, writes: Vec<KeyWrite>, revocations: Vec<NewRevocation>) -> Result<()>;
+    async fn write_keys(&self, writes: Vec<KeyWrite>, revocations: Vec<NewRevocation>, audit: NewAuditEvent) -> Result<()>;
 
     /// Add a version (and its name if new). `Error::Conflict` when the version exists or a
     /// remote URL belongs to another server. Recomputes `is_latest` of the name.
-    async fn add_server_version(&self, new: NewServerVersion) -> Result<()>;
+    async fn add_server_version(&self, new: NewServerVersion, audit: NewAuditEvent) -> Result<()>;
+    /// Add many versions in one transaction (rolled back when `dry_run`), each with its own
+    /// audit event; an entry that cannot be added is reported, not fatal.
+    async fn import_versions(&self, batch: Vec<(NewServerVersion, NewAuditEvent)>, dry_run: bool) -> Result<Vec<ImportOutcome>>;
     /// One version, or the latest non-deleted one when `version` is `None`.
     async fn get_server(&self, name: &str, version: Option<&str>) -> Result<Option<ServerRow>>;
     /// Every version of a name, oldest first.
@@ -156,14 +280,49 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Versions matching a filter, by (name, version).
     async fn list_servers(&self, filter: &ServerFilter) -> Result<Vec<ServerRow>>;
     /// Update name-level authority fields.
-    async fn update_server(&self, name: &str, update: ServerUpdate, at: i64) -> Result<()>;
+    async fn update_server(&self, name: &str, update: ServerUpdate, at: i64, audit: NewAuditEvent) -> Result<()>;
     /// Change a status (and record a revocation with it, atomically). Recomputes `is_latest`.
-    async fn set_status(&self, change: StatusChange, revocation: Option<NewRevocation>) -> Result<()>;
+    async fn set_status(&self, change: StatusChange, revocation: Option<NewRevocation>, audit: NewAuditEvent) -> Result<()>;
 
     /// Record a revocation; returns its `seq`.
-    async fn add_revocation(&self, revocation: NewRevocation) -> Result<i64>;
+    async fn add_revocation(&self, revocation: NewRevocation, audit: NewAuditEvent) -> Result<i64>;
     /// Revocations with `seq` greater than `since`.
     async fn list_revocations(&self, since: i64) -> Result<Vec<Revocation>>;
+    /// Highest revocation `seq` ever assigned (0 when none).
+    async fn revocation_seq(&self) -> Result<i64>;
+    /// Delete revocations that expired before `now`; returns how many.
+    async fn prune_revocations(&self, now: i64) -> Result<u64>;
+
+    /// Add a client; `Error::Conflict` when the id exists.
+    async fn add_client(&self, row: ClientRow, audit: NewAuditEvent) -> Result<()>;
+    /// One client.
+    async fn get_client(&self, id: &str) -> Result<Option<ClientRow>>;
+    /// The client whose secret hashes to `hash`.
+    async fn find_client_by_secret(&self, hash: &[u8; 32]) -> Result<Option<ClientRow>>;
+    /// Every client, by id.
+    async fn list_clients(&self) -> Result<Vec<ClientRow>>;
+    /// Replace a client's row (policy, status, secret hash), with an optional revocation.
+    async fn update_client(&self, row: ClientRow, revocation: Option<NewRevocation>, audit: NewAuditEvent) -> Result<()>;
+    /// Delete a client, with an optional revocation of what it holds.
+    async fn remove_client(&self, id: &str, revocation: Option<NewRevocation>, audit: NewAuditEvent) -> Result<()>;
+
+    /// Add an admin token.
+    async fn add_token(&self, row: TokenRow, audit: NewAuditEvent) -> Result<()>;
+    /// Every admin token, oldest first.
+    async fn list_tokens(&self) -> Result<Vec<TokenRow>>;
+    /// The token whose secret hashes to `hash`.
+    async fn find_token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRow>>;
+    /// Mark a token revoked.
+    async fn revoke_token(&self, id: &str, at: i64, audit: NewAuditEvent) -> Result<()>;
+
+    /// Append events to the audit chain, atomically; returns their `seq`s.
+    async fn append_audit(&self, events: Vec<NewAuditEvent>) -> Result<Vec<i64>>;
+    /// Events matching a filter, oldest first.
+    async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>>;
+    /// Up to `limit` events after `after_seq`, in order (for chain verification and export).
+    async fn audit_page(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditEvent>>;
+    /// Allowed issuances to `client` at or after `since`: how many, and the earliest instant.
+    async fn issued_since(&self, client: &str, since: i64) -> Result<(u32, Option<i64>)>;
 }
 
 /// Order two versions as the official registry does: semantic versions by semver; other

@@ -10,10 +10,11 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 
 use super::*;
+use crate::audit::GENESIS;
 use crate::{Error, Result};
 
 /// Migrations, in order; the schema version is their count (`PRAGMA user_version`).
-const MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite_0001_init.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite_0001_init.sql"), include_str!("migrations/sqlite_0002_governance.sql")];
 
 /// Schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -90,8 +91,9 @@ impl SqliteStore {
         .map_err(|e| Error::Store(format!("database task failed: {e}")))?
     }
 
-    /// Run `f` in a write transaction that holds the write lock from its start.
-    async fn write<T, F>(&self, f: F) -> Result<T>
+    /// Run `f` in a write transaction that holds the write lock from its start, and append
+    /// `audit` to the chain in the same transaction: the change and its record commit together.
+    async fn write<T, F>(&self, audit: Vec<NewAuditEvent>, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T> + Send + 'static,
@@ -99,11 +101,135 @@ impl SqliteStore {
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let out = f(&tx)?;
+            append_audit(&tx, audit)?;
             tx.commit()?;
             Ok(out)
         })
         .await
     }
+}
+
+/// Append events after the current head of the chain.
+fn append_audit(tx: &rusqlite::Transaction<'_>, events: Vec<NewAuditEvent>) -> Result<Vec<i64>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let head: Option<(i64, String)> =
+        tx.query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let (mut seq, mut prev) = head.unwrap_or((0, GENESIS.to_owned()));
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO audit (seq, at, actor, action, target, decision, code, details, prev_hash, hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    let mut seqs = Vec::with_capacity(events.len());
+    for e in events {
+        seq += 1;
+        let e = e.seal(seq, &prev);
+        let details = if e.details.is_null() { None } else { Some(e.details.to_string()) };
+        stmt.execute(params![e.seq, e.at, e.actor, e.action, e.target, e.decision.map(Decision::as_str), e.code, details, e.prev_hash, e.hash])?;
+        seqs.push(seq);
+        prev = e.hash;
+    }
+    Ok(seqs)
+}
+
+fn audit_from_row(r: &Row<'_>) -> rusqlite::Result<AuditEvent> {
+    let decision: Option<String> = r.get("decision")?;
+    let details: Option<String> = r.get("details")?;
+    Ok(AuditEvent {
+        seq: r.get("seq")?,
+        at: r.get("at")?,
+        actor: r.get("actor")?,
+        action: r.get("action")?,
+        target: r.get("target")?,
+        decision: match decision {
+            Some(d) => Some(Decision::parse(&d).ok_or_else(|| bad_value("audit.decision", &d))?),
+            None => None,
+        },
+        code: r.get("code")?,
+        // Stored text that is not JSON is kept as a string, so `audit verify` reports it.
+        details: details.map_or(serde_json::Value::Null, |d| serde_json::from_str(&d).unwrap_or(serde_json::Value::String(d))),
+        prev_hash: r.get("prev_hash")?,
+        hash: r.get("hash")?,
+    })
+}
+
+fn client_from_row(r: &Row<'_>) -> rusqlite::Result<ClientRow> {
+    let allow: String = r.get("allow")?;
+    let status: String = r.get("status")?;
+    let hash: Vec<u8> = r.get("secret_hash")?;
+    let max_ttl: Option<i64> = r.get("max_ttl")?;
+    Ok(ClientRow {
+        id: r.get("id")?,
+        tenant: r.get("tenant")?,
+        allow: serde_json::from_str(&allow).map_err(|_| bad_value("clients.allow", &allow))?,
+        max_ttl: max_ttl.map(|s| Dur(s.unsigned_abs())),
+        rate_per_min: r.get("rate_per_min")?,
+        status: ClientStatus::parse(&status).ok_or_else(|| bad_value("clients.status", &status))?,
+        status_reason: r.get("status_reason")?,
+        secret_hash: hash.as_slice().try_into().map_err(|_| bad_value("clients.secret_hash", "wrong length"))?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+    })
+}
+
+fn token_from_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
+    let role: String = r.get("role")?;
+    let hash: Vec<u8> = r.get("token_hash")?;
+    Ok(TokenRow {
+        id: r.get("id")?,
+        name: r.get("name")?,
+        role: Role::parse(&role).ok_or_else(|| bad_value("admin_tokens.role", &role))?,
+        token_hash: hash.as_slice().try_into().map_err(|_| bad_value("admin_tokens.token_hash", "wrong length"))?,
+        created_at: r.get("created_at")?,
+        expires_at: r.get("expires_at")?,
+        revoked_at: r.get("revoked_at")?,
+    })
+}
+
+/// Insert one version (and its name if new) inside a transaction; reports instead of failing
+/// on an existing version or a URL owned by another server.
+fn insert_version(tx: &rusqlite::Transaction<'_>, new: &NewServerVersion) -> Result<ImportOutcome> {
+    let v = &new.version;
+    for url in &new.remote_urls {
+        let owner: Option<String> = tx
+            .prepare_cached("SELECT name FROM remote_urls WHERE url = ?1 AND name <> ?2 LIMIT 1")?
+            .query_row(params![url, v.name], |r| r.get(0))
+            .optional()?;
+        if let Some(owner) = owner {
+            return Ok(ImportOutcome::UrlConflict(format!("{url} belongs to {owner}")));
+        }
+    }
+    let existing: Option<String> = tx
+        .prepare_cached("SELECT document FROM server_versions WHERE name = ?1 AND version = ?2")?
+        .query_row(params![v.name, v.version], |r| r.get(0))
+        .optional()?;
+    if let Some(doc) = existing {
+        let same = serde_json::from_str::<serde_json::Value>(&doc).ok() == serde_json::from_str::<serde_json::Value>(&v.document).ok();
+        return Ok(if same { ImportOutcome::Unchanged } else { ImportOutcome::DuplicateVersion });
+    }
+    let max_ttl = new.max_ttl.map(|d| d.as_i64());
+    tx.prepare_cached(
+        "INSERT INTO servers (name, status, status_changed_at, verified, max_ttl, created_at, updated_at) \
+         VALUES (?1, 'active', ?2, ?3, ?4, ?2, ?2) ON CONFLICT (name) DO NOTHING",
+    )?
+    .execute(params![v.name, v.published_at, new.verified.unwrap_or(false), max_ttl])?;
+    if let Some(verified) = new.verified {
+        tx.execute("UPDATE servers SET verified = ?2, updated_at = ?3 WHERE name = ?1", params![v.name, verified, v.published_at])?;
+    }
+    if let Some(ttl) = max_ttl {
+        tx.execute("UPDATE servers SET max_ttl = ?2, updated_at = ?3 WHERE name = ?1", params![v.name, ttl, v.published_at])?;
+    }
+    tx.prepare_cached(
+        "INSERT INTO server_versions (name, version, document, endpoint, status, status_reason, status_changed_at, published_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![v.name, v.version, v.document, v.endpoint, v.status.as_str(), v.status_reason, v.status_changed_at, v.published_at, v.updated_at])?;
+    for url in &new.remote_urls {
+        tx.prepare_cached("INSERT OR IGNORE INTO remote_urls (url, name, version) VALUES (?1, ?2, ?3)")?.execute(params![url, v.name, v.version])?;
+    }
+    recompute_latest(tx, &v.name)?;
+    Ok(ImportOutcome::Imported)
 }
 
 fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRow> {
@@ -208,7 +334,8 @@ impl Store for SqliteStore {
 
     async fn put_meta_if_absent(&self, key: &str, value: &[u8]) -> Result<bool> {
         let (key, value) = (key.to_owned(), value.to_vec());
-        self.write(move |tx| Ok(tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)", params![key, value])? == 1)).await
+        self.write(vec![], move |tx| Ok(tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)", params![key, value])? == 1))
+            .await
     }
 
     async fn list_keys(&self) -> Result<Vec<KeyRow>> {
@@ -220,24 +347,15 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn write_keys(&self, writes: Vec<KeyWrite>, revocations: Vec<NewRevocation>) -> Result<()> {
-        self.write(move |tx| {
+    async fn write_keys(&self, writes: Vec<KeyWrite>, revocations: Vec<NewRevocation>, audit: NewAuditEvent) -> Result<()> {
+        self.write(vec![audit], move |tx| {
             for w in &writes {
                 let k = &w.row;
                 let changed = match w.expect {
                     None => tx.execute(
                         "INSERT INTO keys (kid, state, public_key, sealed_private, created_at, activated_at, retire_at, retired_at) \
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                        params![
-                            k.kid,
-                            k.state.as_str(),
-                            k.public_key.as_slice(),
-                            k.sealed_private,
-                            k.created_at,
-                            k.activated_at,
-                            k.retire_at,
-                            k.retired_at
-                        ],
+                        params![k.kid, k.state.as_str(), k.public_key.as_slice(), k.sealed_private, k.created_at, k.activated_at, k.retire_at, k.retired_at],
                     )?,
                     Some(expect) => tx.execute(
                         "UPDATE keys SET state = ?2, sealed_private = ?3, activated_at = ?4, retire_at = ?5, retired_at = ?6 \
@@ -260,51 +378,45 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn add_server_version(&self, new: NewServerVersion) -> Result<()> {
-        self.write(move |tx| {
-            let v = &new.version;
-            for url in &new.remote_urls {
-                let owner: Option<String> = tx
-                    .query_row("SELECT name FROM remote_urls WHERE url = ?1 AND name <> ?2 LIMIT 1", params![url, v.name], |r| r.get(0))
-                    .optional()?;
-                if let Some(owner) = owner {
-                    return Err(Error::Conflict {
-                        what: "remote URL",
-                        id: format!("{url} (it belongs to {owner})"),
-                        hint: Some("a remote URL belongs to one server; use another URL or add a version of that server".into()),
-                    });
-                }
-            }
-            let exists: bool =
-                tx.query_row("SELECT EXISTS (SELECT 1 FROM server_versions WHERE name = ?1 AND version = ?2)", params![v.name, v.version], |r| r.get(0))?;
-            if exists {
-                return Err(Error::Conflict {
+    async fn add_server_version(&self, new: NewServerVersion, audit: NewAuditEvent) -> Result<()> {
+        self.write(vec![audit], move |tx| {
+            let id = format!("{}@{}", new.version.name, new.version.version);
+            match insert_version(tx, &new)? {
+                ImportOutcome::Imported => Ok(()),
+                ImportOutcome::UrlConflict(why) => Err(Error::Conflict {
+                    what: "remote URL",
+                    id: why,
+                    hint: Some("a remote URL belongs to one server; use another URL or add a version of that server".into()),
+                }),
+                ImportOutcome::Unchanged | ImportOutcome::DuplicateVersion => Err(Error::Conflict {
                     what: "server version",
-                    id: format!("{}@{}", v.name, v.version),
+                    id,
                     hint: Some("published versions are immutable: publish a new version, or change authority fields with `mcpca server update`".into()),
-                });
+                }),
             }
-            let max_ttl = new.max_ttl.map(|d| d.as_i64());
-            tx.execute(
-                "INSERT INTO servers (name, status, status_changed_at, verified, max_ttl, created_at, updated_at) \
-                 VALUES (?1, 'active', ?2, ?3, ?4, ?2, ?2) ON CONFLICT (name) DO NOTHING",
-                params![v.name, v.published_at, new.verified.unwrap_or(false), max_ttl],
-            )?;
-            if let Some(verified) = new.verified {
-                tx.execute("UPDATE servers SET verified = ?2, updated_at = ?3 WHERE name = ?1", params![v.name, verified, v.published_at])?;
+        })
+        .await
+    }
+
+    async fn import_versions(&self, batch: Vec<(NewServerVersion, NewAuditEvent)>, dry_run: bool) -> Result<Vec<ImportOutcome>> {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut outcomes = Vec::with_capacity(batch.len());
+            let mut events = Vec::new();
+            for (new, event) in batch {
+                let o = insert_version(&tx, &new)?;
+                if o == ImportOutcome::Imported {
+                    events.push(event);
+                }
+                outcomes.push(o);
             }
-            if let Some(ttl) = max_ttl {
-                tx.execute("UPDATE servers SET max_ttl = ?2, updated_at = ?3 WHERE name = ?1", params![v.name, ttl, v.published_at])?;
+            append_audit(&tx, events)?;
+            if dry_run {
+                tx.rollback()?;
+            } else {
+                tx.commit()?;
             }
-            tx.execute(
-                "INSERT INTO server_versions (name, version, document, endpoint, status, status_reason, status_changed_at, published_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![v.name, v.version, v.document, v.endpoint, v.status.as_str(), v.status_reason, v.status_changed_at, v.published_at, v.updated_at],
-            )?;
-            for url in &new.remote_urls {
-                tx.execute("INSERT OR IGNORE INTO remote_urls (url, name, version) VALUES (?1, ?2, ?3)", params![url, v.name, v.version])?;
-            }
-            recompute_latest(tx, &v.name)
+            Ok(outcomes)
         })
         .await
     }
@@ -367,9 +479,9 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn update_server(&self, name: &str, update: ServerUpdate, at: i64) -> Result<()> {
+    async fn update_server(&self, name: &str, update: ServerUpdate, at: i64, audit: NewAuditEvent) -> Result<()> {
         let name = name.to_owned();
-        self.write(move |tx| {
+        self.write(vec![audit], move |tx| {
             let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM servers WHERE name = ?1)", [&name], |r| r.get(0))?;
             if !exists {
                 return Err(Error::NotFound { what: "server", id: name });
@@ -385,8 +497,8 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn set_status(&self, change: StatusChange, revocation: Option<NewRevocation>) -> Result<()> {
-        self.write(move |tx| {
+    async fn set_status(&self, change: StatusChange, revocation: Option<NewRevocation>, audit: NewAuditEvent) -> Result<()> {
+        self.write(vec![audit], move |tx| {
             let n = match &change.version {
                 None => tx.execute(
                     "UPDATE servers SET status = ?2, status_reason = ?3, status_changed_at = ?4, updated_at = ?4 WHERE name = ?1",
@@ -412,8 +524,8 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn add_revocation(&self, revocation: NewRevocation) -> Result<i64> {
-        self.write(move |tx| insert_revocation(tx, &revocation)).await
+    async fn add_revocation(&self, revocation: NewRevocation, audit: NewAuditEvent) -> Result<i64> {
+        self.write(vec![audit], move |tx| insert_revocation(tx, &revocation)).await
     }
 
     async fn list_revocations(&self, since: i64) -> Result<Vec<Revocation>> {
@@ -421,6 +533,210 @@ impl Store for SqliteStore {
             let mut stmt = c.prepare_cached("SELECT * FROM revocations WHERE seq > ?1 ORDER BY seq")?;
             let rows = stmt.query_map([since], revocation_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows)
+        })
+        .await
+    }
+
+    async fn revocation_seq(&self) -> Result<i64> {
+        // AUTOINCREMENT keeps the highest seq in sqlite_sequence even after pruning.
+        self.run(|c| {
+            Ok(c.query_row("SELECT seq FROM sqlite_sequence WHERE name = 'revocations'", [], |r| r.get::<_, i64>(0)).optional()?.unwrap_or(0))
+        })
+        .await
+    }
+
+    async fn prune_revocations(&self, now: i64) -> Result<u64> {
+        self.write(vec![], move |tx| Ok(tx.execute("DELETE FROM revocations WHERE expires_at <= ?1", [now])? as u64)).await
+    }
+
+    async fn add_client(&self, row: ClientRow, audit: NewAuditEvent) -> Result<()> {
+        self.write(vec![audit], move |tx| {
+            let allow = serde_json::to_string(&row.allow).map_err(|e| Error::Store(e.to_string()))?;
+            let n = tx.execute(
+                "INSERT INTO clients (id, tenant, allow, max_ttl, rate_per_min, status, status_reason, secret_hash, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING",
+                params![
+                    row.id,
+                    row.tenant,
+                    allow,
+                    row.max_ttl.map(|d| d.as_i64()),
+                    row.rate_per_min,
+                    row.status.as_str(),
+                    row.status_reason,
+                    row.secret_hash.as_slice(),
+                    row.created_at,
+                    row.updated_at
+                ],
+            )?;
+            if n == 0 {
+                return Err(Error::Conflict { what: "client", id: row.id, hint: Some("pick another id, or see `mcpca client show ID`".into()) });
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_client(&self, id: &str) -> Result<Option<ClientRow>> {
+        let id = id.to_owned();
+        self.run(move |c| Ok(c.prepare_cached("SELECT * FROM clients WHERE id = ?1")?.query_row([id], client_from_row).optional()?)).await
+    }
+
+    async fn find_client_by_secret(&self, hash: &[u8; 32]) -> Result<Option<ClientRow>> {
+        let hash = *hash;
+        self.run(move |c| {
+            Ok(c.prepare_cached("SELECT * FROM clients WHERE secret_hash = ?1")?.query_row([hash.as_slice()], client_from_row).optional()?)
+        })
+        .await
+    }
+
+    async fn list_clients(&self) -> Result<Vec<ClientRow>> {
+        self.run(|c| {
+            let mut stmt = c.prepare_cached("SELECT * FROM clients ORDER BY id")?;
+            let rows = stmt.query_map([], client_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn update_client(&self, row: ClientRow, revocation: Option<NewRevocation>, audit: NewAuditEvent) -> Result<()> {
+        self.write(vec![audit], move |tx| {
+            let allow = serde_json::to_string(&row.allow).map_err(|e| Error::Store(e.to_string()))?;
+            let n = tx.execute(
+                "UPDATE clients SET tenant = ?2, allow = ?3, max_ttl = ?4, rate_per_min = ?5, status = ?6, status_reason = ?7, \
+                 secret_hash = ?8, updated_at = ?9 WHERE id = ?1",
+                params![
+                    row.id,
+                    row.tenant,
+                    allow,
+                    row.max_ttl.map(|d| d.as_i64()),
+                    row.rate_per_min,
+                    row.status.as_str(),
+                    row.status_reason,
+                    row.secret_hash.as_slice(),
+                    row.updated_at
+                ],
+            )?;
+            if n == 0 {
+                return Err(Error::NotFound { what: "client", id: row.id });
+            }
+            if let Some(r) = &revocation {
+                insert_revocation(tx, r)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn remove_client(&self, id: &str, revocation: Option<NewRevocation>, audit: NewAuditEvent) -> Result<()> {
+        let id = id.to_owned();
+        self.write(vec![audit], move |tx| {
+            if tx.execute("DELETE FROM clients WHERE id = ?1", [&id])? == 0 {
+                return Err(Error::NotFound { what: "client", id });
+            }
+            if let Some(r) = &revocation {
+                insert_revocation(tx, r)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn add_token(&self, row: TokenRow, audit: NewAuditEvent) -> Result<()> {
+        self.write(vec![audit], move |tx| {
+            tx.execute(
+                "INSERT INTO admin_tokens (id, name, role, token_hash, created_at, expires_at, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![row.id, row.name, row.role.as_str(), row.token_hash.as_slice(), row.created_at, row.expires_at, row.revoked_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<TokenRow>> {
+        self.run(|c| {
+            let mut stmt = c.prepare_cached("SELECT * FROM admin_tokens ORDER BY created_at, rowid")?;
+            let rows = stmt.query_map([], token_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn find_token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRow>> {
+        let hash = *hash;
+        self.run(move |c| {
+            Ok(c.prepare_cached("SELECT * FROM admin_tokens WHERE token_hash = ?1")?.query_row([hash.as_slice()], token_from_row).optional()?)
+        })
+        .await
+    }
+
+    async fn revoke_token(&self, id: &str, at: i64, audit: NewAuditEvent) -> Result<()> {
+        let id = id.to_owned();
+        self.write(vec![audit], move |tx| {
+            if tx.execute("UPDATE admin_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", params![id, at])? == 0 {
+                let exists: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM admin_tokens WHERE id = ?1)", [&id], |r| r.get(0))?;
+                return Err(if exists {
+                    Error::refused(format!("token {id} is already revoked"), "see `mcpca token list`")
+                } else {
+                    Error::NotFound { what: "token", id }
+                });
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn append_audit(&self, events: Vec<NewAuditEvent>) -> Result<Vec<i64>> {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let seqs = append_audit(&tx, events)?;
+            tx.commit()?;
+            Ok(seqs)
+        })
+        .await
+    }
+
+    async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>> {
+        let f = filter.clone();
+        self.run(move |c| {
+            let mut sql = String::from("SELECT * FROM audit WHERE at >= ?1");
+            if f.server.is_some() {
+                sql.push_str(" AND (target = ?2 OR target LIKE ?2 || '@%')");
+            }
+            if f.client.is_some() {
+                sql.push_str(" AND (actor = ?3 OR (target = ?3 AND action LIKE 'client.%'))");
+            }
+            if f.decision.is_some() {
+                sql.push_str(" AND decision = ?4");
+            }
+            sql.push_str(" ORDER BY seq DESC LIMIT ?5");
+            let mut stmt = c.prepare(&sql)?;
+            let limit = f.limit.map_or(-1, i64::from);
+            let mut rows = stmt
+                .query_map(
+                    params![f.since.unwrap_or(i64::MIN), f.server, f.client, f.decision.map(Decision::as_str), limit],
+                    audit_from_row,
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.reverse();
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn audit_page(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditEvent>> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached("SELECT * FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+            let rows = stmt.query_map(params![after_seq, limit], audit_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn issued_since(&self, client: &str, since: i64) -> Result<(u32, Option<i64>)> {
+        let client = client.to_owned();
+        self.run(move |c| {
+            Ok(c.prepare_cached("SELECT count(*), min(at) FROM audit WHERE actor = ?1 AND action = 'issue' AND decision = 'allow' AND at >= ?2")?
+                .query_row(params![client, since], |r| Ok((r.get(0)?, r.get(1)?)))?)
         })
         .await
     }

@@ -3,28 +3,58 @@
 use uuid::Uuid;
 
 use super::LocalAuthority;
-use crate::authority::{decide, IssueRequest, Principal, RevokeReport};
+use serde_json::json;
+
+use crate::audit::{Decision, NewAuditEvent};
+use crate::authority::{decide, Ask, IssueRequest, Principal, RateWindow, RevokeReport};
 use crate::clock::rfc3339;
 use crate::descriptor::{canonical_url, Claims, ClientClaims, DescriptorSigner, McpClaims, ServerClaims, HEADER_NAME};
 use crate::model::{Envelope, Revocation, RevocationKind, ServerRef};
 use crate::store::NewRevocation;
 use crate::{Error, Result};
 
+/// Decide, sign, and record the decision. The descriptor is handed out only after its audit
+/// event is committed; a denial is recorded too (and if that record fails, the failure wins).
 pub(super) async fn issue(a: &LocalAuthority, req: &IssueRequest) -> Result<Envelope> {
-    let now = a.now();
     let principal = match &req.client {
         None => Principal::Operator,
-        Some(id) => Principal::Client { id: id.clone(), tenant: req.tenant.clone() },
+        Some(id) => Principal::Client { id: id.clone(), record: a.store.get_client(id).await?.map(Box::new) },
     };
+    issue_as(a, &principal, req).await
+}
+
+/// Issue for an already identified principal (the CLI, `POST /v1/connect`, `POST /oauth/token`).
+pub(crate) async fn issue_as(a: &LocalAuthority, principal: &Principal, req: &IssueRequest) -> Result<Envelope> {
+    let now = a.now();
+    let wanted = req.server.to_string();
     let row = super::servers::find_for_issue(a, &req.server).await?;
-    let grant = decide(&principal, &req.server.to_string(), row.as_ref(), req.ttl, &a.settings)?;
+    let rate = match principal.record() {
+        Some(c) if c.rate_per_min.is_some() => {
+            let (issued, oldest) = a.store.issued_since(&c.id, now - 59).await?;
+            RateWindow { issued, oldest }
+        }
+        _ => RateWindow::default(),
+    };
+    let ask = Ask { wanted: &wanted, ttl: req.ttl, tenant: req.tenant.as_deref() };
+    let subject = principal.subject().to_owned();
+    let grant = match decide(principal, ask, row.as_ref(), rate, &a.settings, now) {
+        Ok(g) => g,
+        Err(e) => {
+            if let Error::Denied { code, message, .. } = &e {
+                let event = NewAuditEvent::new(now, &subject, "issue", &wanted)
+                    .decision(Decision::Deny, Some(code.as_str()))
+                    .details(json!({ "reason": message, "ttl": req.ttl.map(|t| t.to_string()) }));
+                a.store.append_audit(vec![event]).await?;
+            }
+            return Err(e);
+        }
+    };
     let Some(row) = row else { return Err(Error::Store("decision allowed a missing server".into())) };
     let aud = canonical_url(&grant.endpoint).map_err(|e| Error::Store(format!("stored endpoint of {}: {e}", row.version.name)))?;
     let signer = DescriptorSigner::new(super::keys::active(a).await?);
     let jti = Uuid::now_v7().to_string();
     let ttl = grant.ttl.as_i64();
-    let subject = principal.subject().to_owned();
-    let tenant = principal.tenant().map(str::to_owned).or_else(|| req.tenant.clone());
+    let tenant = grant.tenant.clone();
     let claims = Claims {
         iss: a.settings.issuer.clone(),
         sub: subject.clone(),
@@ -43,6 +73,11 @@ pub(super) async fn issue(a: &LocalAuthority, req: &IssueRequest) -> Result<Enve
         client: Some(ClientClaims { id: subject, tenant }),
     };
     let descriptor = signer.sign(&claims);
+    let event = NewAuditEvent::new(now, &claims.sub, "issue", format!("{}@{}", row.version.name, row.version.version))
+        .decision(Decision::Allow, None)
+        .details(json!({ "jti": jti, "kid": signer.kid(), "ttl": ttl, "exp": claims.exp, "tenant": claims.client.as_ref().and_then(|c| c.tenant.clone()) }));
+    // Fail closed: no audit record, no descriptor.
+    a.store.append_audit(vec![event]).await?;
     Ok(Envelope {
         descriptor,
         endpoint: grant.endpoint,
@@ -77,7 +112,8 @@ pub(super) async fn revoke_jti(a: &LocalAuthority, jti: &str, reason: Option<Str
     let now = a.now();
     let entry =
         NewRevocation { kind: RevocationKind::Jti, id: jti.to_owned(), revoked_at: now, expires_at: now + a.max_validity(), reason };
-    let seq = a.store.add_revocation(entry.clone()).await?;
+    let event = a.event("revoke.jti", jti).details(serde_json::json!({ "reason": entry.reason }));
+    let seq = a.store.add_revocation(entry.clone(), event).await?;
     Ok(RevokeReport {
         revocation: Revocation {
             seq,

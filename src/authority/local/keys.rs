@@ -45,7 +45,8 @@ async fn new_row(a: &LocalAuthority, state: KeyState) -> Result<KeyWrite> {
 pub(super) async fn insert_new(a: &LocalAuthority, state: KeyState) -> Result<String> {
     let w = new_row(a, state).await?;
     let kid = w.row.kid.clone();
-    a.store.write_keys(vec![w], vec![]).await?;
+    let event = a.event("key.generate", &kid).details(serde_json::json!({ "state": state }));
+    a.store.write_keys(vec![w], vec![], event).await?;
     Ok(kid)
 }
 
@@ -74,7 +75,7 @@ pub(super) async fn list(a: &LocalAuthority) -> Result<Vec<KeyInfo>> {
 pub(super) async fn generate(a: &LocalAuthority) -> Result<KeyInfo> {
     let w = new_row(a, KeyState::Next).await?;
     let out = info(&w.row);
-    a.store.write_keys(vec![w], vec![]).await?;
+    a.store.write_keys(vec![w], vec![], a.event("key.generate", &out.kid).details(serde_json::json!({ "state": "next" }))).await?;
     Ok(out)
 }
 
@@ -100,12 +101,14 @@ pub(super) async fn rotate(a: &LocalAuthority, grace: Option<Dur>) -> Result<Rot
             "run `mcpca key generate`, let verifiers refresh their JWKS, then `mcpca key rotate`",
         )
     })?;
-    let mut writes = vec![transition(next, KeyState::Active, |r| r.activated_at = Some(now))];
+    let mut writes = Vec::new();
     let old = keys.iter().find(|k| k.state == KeyState::Active);
     let retire_at = now + grace;
+    // The old active key steps down first: the store allows one active key at any moment.
     if let Some(old) = old {
         writes.push(transition(old, KeyState::Retiring, |r| r.retire_at = Some(retire_at)));
     }
+    writes.push(transition(next, KeyState::Active, |r| r.activated_at = Some(now)));
     let mut retired = Vec::new();
     for k in keys.iter().filter(|k| k.state == KeyState::Retiring && k.retire_at.is_some_and(|t| t <= now)) {
         writes.push(transition(k, KeyState::Retired, |r| destroy(r, now)));
@@ -120,7 +123,8 @@ pub(super) async fn rotate(a: &LocalAuthority, grace: Option<Dur>) -> Result<Rot
         retired,
     };
     writes.push(fresh);
-    a.store.write_keys(writes, vec![]).await?;
+    let event = a.event("key.rotate", &report.activated).details(serde_json::to_value(&report).unwrap_or_default());
+    a.store.write_keys(writes, vec![], event).await?;
     Ok(report)
 }
 
@@ -148,7 +152,7 @@ pub(super) async fn retire(a: &LocalAuthority, kid: &str) -> Result<KeyInfo> {
     }
     let w = transition(k, KeyState::Retired, |r| destroy(r, now));
     let out = info(&w.row);
-    a.store.write_keys(vec![w], vec![]).await?;
+    a.store.write_keys(vec![w], vec![], a.event("key.retire", kid)).await?;
     Ok(out)
 }
 
@@ -179,7 +183,8 @@ pub(super) async fn revoke(a: &LocalAuthority, kid: &str, reason: Option<String>
     let entry =
         NewRevocation { kind: RevocationKind::Key, id: kid.to_owned(), revoked_at: now, expires_at: now + a.max_validity(), reason };
     // Write the revocation first in the batch so its `seq` is the one we report.
-    a.store.write_keys(writes, vec![entry.clone()]).await?;
+    let event = a.event("key.revoke", kid).details(serde_json::json!({ "reason": entry.reason, "activated": activated }));
+    a.store.write_keys(writes, vec![entry.clone()], event).await?;
     let revocation = super::issue::find_revocation(a, &entry).await?;
     Ok(RevokeReport { revocation, activated })
 }

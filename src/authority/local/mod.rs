@@ -13,12 +13,19 @@ use crate::keys::Kek;
 use crate::store::{SqliteStore, Store};
 use crate::{Error, Result};
 
+mod audit;
+mod clients;
 mod init;
 mod issue;
 mod keys;
 mod servers;
 
 pub use init::{init, InitReport};
+
+/// Walk the whole audit log, page by page, in order (`audit export`).
+pub async fn export_audit(a: &LocalAuthority, f: impl FnMut(&[crate::audit::AuditEvent]) -> Result<()>) -> Result<()> {
+    audit::for_each_page(a, f).await
+}
 
 /// Metadata key of the KEK check value.
 const META_KEK_CHECK: &str = "kek_check";
@@ -74,6 +81,8 @@ pub struct LocalAuthority {
     kek_source: KekSource,
     kek: OnceLock<Arc<Kek>>,
     paths: Paths,
+    /// Who the audit log names for changes made through this value.
+    actor: String,
 }
 
 /// Resolved locations of an authority's files after the config file is applied.
@@ -106,7 +115,18 @@ impl LocalAuthority {
 
     /// An authority over any store (tests, other backends).
     pub fn with_store(store: Arc<dyn Store>, settings: Settings, clock: Arc<dyn Clock>, paths: Paths, kek_source: KekSource) -> Self {
-        LocalAuthority { store, settings, clock, kek_source, kek: OnceLock::new(), paths }
+        LocalAuthority { store, settings, clock, kek_source, kek: OnceLock::new(), paths, actor: "operator".into() }
+    }
+
+    /// The same authority acting for another principal (e.g. `token:<id>` behind the admin API).
+    pub fn with_actor(mut self, actor: impl Into<String>) -> Self {
+        self.actor = actor.into();
+        self
+    }
+
+    /// An audit event by this authority's actor, now.
+    fn event(&self, action: &str, target: impl Into<String>) -> crate::audit::NewAuditEvent {
+        crate::audit::NewAuditEvent::new(self.now(), &self.actor, action, target)
     }
 
     /// Settings in force.
@@ -146,6 +166,21 @@ impl LocalAuthority {
                 Err(Error::Store("the database has no key-encryption key check value; was `mcpca init` interrupted? run it again".into()))
             }
         }
+    }
+
+    /// The client a bearer secret (`mcpca_cs_…`) belongs to, compared in constant time.
+    pub async fn authenticate_client(&self, secret: &str) -> Result<Option<crate::store::ClientRow>> {
+        clients::authenticate(self, secret).await
+    }
+
+    /// The active admin token a bearer secret (`mcpca_at_…`) is.
+    pub async fn authenticate_token(&self, secret: &str) -> Result<Option<crate::store::TokenRow>> {
+        clients::authenticate_token(self, secret).await
+    }
+
+    /// Issue for an authenticated principal (the HTTP paths), through the same decision.
+    pub async fn issue_for(&self, principal: &Principal, request: &IssueRequest) -> Result<Envelope> {
+        issue::issue_as(self, principal, request).await
     }
 
     /// Longest time a descriptor signed now can stay valid at a verifier.
@@ -197,9 +232,52 @@ impl Authority for LocalAuthority {
             RevokeTarget::Server(s) => servers::revoke(self, s, reason).await,
             RevokeTarget::Jti(jti) => issue::revoke_jti(self, jti, reason).await,
             RevokeTarget::Key(kid) => keys::revoke(self, kid, reason).await,
+            RevokeTarget::Client(id) => clients::revoke(self, id, reason).await,
         }
     }
     async fn revocations(&self, since: i64) -> Result<Vec<Revocation>> {
         self.store.list_revocations(since).await
+    }
+    async fn revocation_feed(&self, since: i64) -> Result<SignedFeed> {
+        audit::feed(self, since).await
+    }
+    async fn server_import(&self, documents: Vec<(String, serde_json::Value)>, dry_run: bool) -> Result<Vec<ImportEntry>> {
+        servers::import(self, documents, dry_run).await
+    }
+    async fn client_add(&self, id: &str, policy: ClientPolicy) -> Result<ClientCreated> {
+        clients::add(self, id, policy).await
+    }
+    async fn client_list(&self) -> Result<Vec<ClientInfo>> {
+        clients::list(self).await
+    }
+    async fn client_show(&self, id: &str) -> Result<ClientInfo> {
+        clients::show(self, id).await
+    }
+    async fn client_update(&self, id: &str, policy: ClientPolicy) -> Result<ClientInfo> {
+        clients::update(self, id, policy).await
+    }
+    async fn client_set_status(&self, id: &str, status: ClientStatus, reason: Option<String>) -> Result<ClientInfo> {
+        clients::set_status(self, id, status, reason).await
+    }
+    async fn client_remove(&self, id: &str) -> Result<()> {
+        clients::remove(self, id).await
+    }
+    async fn client_rotate_secret(&self, id: &str) -> Result<ClientCreated> {
+        clients::rotate_secret(self, id).await
+    }
+    async fn token_create(&self, role: Role, name: Option<String>, expires: Option<Dur>) -> Result<TokenCreated> {
+        clients::token_create(self, role, name, expires).await
+    }
+    async fn token_list(&self) -> Result<Vec<TokenInfo>> {
+        clients::token_list(self).await
+    }
+    async fn token_revoke(&self, id: &str) -> Result<TokenInfo> {
+        clients::token_revoke(self, id).await
+    }
+    async fn audit_list(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>> {
+        audit::list(self, filter).await
+    }
+    async fn audit_verify(&self) -> Result<AuditReport> {
+        audit::verify(self).await
     }
 }

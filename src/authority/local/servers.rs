@@ -4,9 +4,9 @@ use super::LocalAuthority;
 use crate::authority::{RevokeReport, ServerInput, ServerRefArg};
 use crate::clock::rfc3339;
 use crate::descriptor::canonical_url;
-use crate::model::{AuthorityFields, RevocationKind, ServerDetail, ServerEntry, Status, VersionSummary};
+use crate::model::{AuthorityFields, ImportEntry, ImportStatus, RevocationKind, ServerDetail, ServerEntry, Status, VersionSummary};
 use crate::registry::{check_document, validate};
-use crate::store::{NewRevocation, NewServerVersion, ServerFilter, ServerRow, ServerUpdate, ServerVersionRow, StatusChange};
+use crate::store::{ImportOutcome, NewRevocation, NewServerVersion, ServerFilter, ServerRow, ServerUpdate, ServerVersionRow, StatusChange};
 use crate::{Error, Result};
 
 /// The wire form of a stored version.
@@ -35,13 +35,14 @@ pub(crate) fn entry(row: &ServerRow) -> Result<ServerEntry> {
     })
 }
 
-pub(super) async fn add(a: &LocalAuthority, input: ServerInput) -> Result<ServerEntry> {
-    check_document(&input.document)?;
-    let doc = &input.document;
-    let field = |k: &str| doc.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-    let (name, version) = (field("name"), field("version"));
+fn field(doc: &serde_json::Value, k: &str) -> String {
+    doc.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_owned()
+}
+
+/// A validated document as a version to store.
+fn new_version(doc: &serde_json::Value, verified: Option<bool>, max_ttl: Option<crate::duration::Dur>, now: i64) -> Result<NewServerVersion> {
+    let (name, version) = (field(doc, "name"), field(doc, "version"));
     let remote_urls = validate::remote_urls(doc).iter().filter_map(|u| canonical_url(u).ok()).collect();
-    let now = a.now();
     let row = ServerVersionRow {
         name: name.clone(),
         version: version.clone(),
@@ -54,7 +55,16 @@ pub(super) async fn add(a: &LocalAuthority, input: ServerInput) -> Result<Server
         updated_at: now,
         is_latest: false,
     };
-    a.store.add_server_version(NewServerVersion { version: row, remote_urls, verified: input.verified, max_ttl: input.max_ttl }).await?;
+    Ok(NewServerVersion { version: row, remote_urls, verified, max_ttl })
+}
+
+pub(super) async fn add(a: &LocalAuthority, input: ServerInput) -> Result<ServerEntry> {
+    check_document(&input.document)?;
+    let doc = &input.document;
+    let (name, version) = (field(doc, "name"), field(doc, "version"));
+    let new = new_version(doc, input.verified, input.max_ttl, a.now())?;
+    let event = a.event("server.add", format!("{name}@{version}"));
+    a.store.add_server_version(new, event).await?;
     let stored = a.store.get_server(&name, Some(&version)).await?.ok_or_else(|| Error::Store("added server vanished".into()))?;
     entry(&stored)
 }
@@ -103,7 +113,11 @@ pub(super) async fn update(a: &LocalAuthority, name: &str, update: ServerUpdate)
             "give --verified, --unverified, --max-ttl DUR or --no-max-ttl (published versions are immutable; add a new version to change the document)",
         ));
     }
-    a.store.update_server(name, update, a.now()).await?;
+    let event = a.event("server.update", name).details(serde_json::json!({
+        "verified": update.verified,
+        "max_ttl": update.max_ttl.map(|t| t.map(|d| d.to_string())),
+    }));
+    a.store.update_server(name, update, a.now(), event).await?;
     show(a, &ServerRefArg { name: name.to_owned(), version: None }).await
 }
 
@@ -115,8 +129,9 @@ fn server_revocation(a: &LocalAuthority, s: &ServerRefArg, now: i64, reason: Opt
 pub(super) async fn set_status(a: &LocalAuthority, s: &ServerRefArg, status: Status, reason: Option<String>) -> Result<ServerDetail> {
     let now = a.now();
     let revocation = (status == Status::Revoked).then(|| server_revocation(a, s, now, reason.clone()));
+    let event = a.event(&format!("server.{status}"), s.to_string()).details(serde_json::json!({ "reason": reason }));
     let change = StatusChange { name: s.name.clone(), version: s.version.clone(), status, reason, at: now };
-    a.store.set_status(change, revocation).await.map_err(|e| match e {
+    a.store.set_status(change, revocation, event).await.map_err(|e| match e {
         Error::NotFound { .. } => not_found(s),
         e => e,
     })?;
@@ -126,11 +141,48 @@ pub(super) async fn set_status(a: &LocalAuthority, s: &ServerRefArg, status: Sta
 pub(super) async fn revoke(a: &LocalAuthority, s: &ServerRefArg, reason: Option<String>) -> Result<RevokeReport> {
     let now = a.now();
     let entry = server_revocation(a, s, now, reason.clone());
+    let event = a.event("server.revoked", s.to_string()).details(serde_json::json!({ "reason": reason }));
     let change = StatusChange { name: s.name.clone(), version: s.version.clone(), status: Status::Revoked, reason, at: now };
-    a.store.set_status(change, Some(entry.clone())).await.map_err(|e| match e {
+    a.store.set_status(change, Some(entry.clone()), event).await.map_err(|e| match e {
         Error::NotFound { .. } => not_found(s),
         e => e,
     })?;
     let revocation = super::issue::find_revocation(a, &entry).await?;
     Ok(RevokeReport { revocation, activated: None })
+}
+
+pub(super) async fn import(a: &LocalAuthority, documents: Vec<(String, serde_json::Value)>, dry_run: bool) -> Result<Vec<ImportEntry>> {
+    let now = a.now();
+    let mut entries: Vec<Option<ImportEntry>> = Vec::with_capacity(documents.len());
+    let mut batch = Vec::new();
+    let mut slots = Vec::new();
+    for (source, doc) in documents {
+        let (name, version) = (field(&doc, "name"), field(&doc, "version"));
+        match validate::validate_document(&doc) {
+            Err(violations) => {
+                let reason = violations.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+                entries.push(Some(ImportEntry { source, name, version, status: ImportStatus::Invalid, reason: Some(reason) }));
+            }
+            Ok(()) => {
+                let event = a.event("server.import", format!("{name}@{version}"));
+                batch.push((new_version(&doc, None, None, now)?, event));
+                slots.push(entries.len());
+                entries.push(Some(ImportEntry { source, name, version, status: ImportStatus::Imported, reason: None }));
+            }
+        }
+    }
+    let outcomes = a.store.import_versions(batch, dry_run).await?;
+    for (slot, outcome) in slots.into_iter().zip(outcomes) {
+        if let Some(e) = entries[slot].as_mut() {
+            (e.status, e.reason) = match outcome {
+                ImportOutcome::Imported => (ImportStatus::Imported, None),
+                ImportOutcome::Unchanged => (ImportStatus::Unchanged, None),
+                ImportOutcome::DuplicateVersion => {
+                    (ImportStatus::DuplicateVersion, Some("this version exists with a different document (versions are immutable)".into()))
+                }
+                ImportOutcome::UrlConflict(why) => (ImportStatus::Invalid, Some(format!("remote URL {why}"))),
+            };
+        }
+    }
+    Ok(entries.into_iter().flatten().collect())
 }

@@ -1,0 +1,117 @@
+//! The revocation feed (DESIGN §6): a JWS-signed document listing what was revoked, so servers
+//! cut off descriptors already issued. Entries drop out once no descriptor they could match
+//! can still be valid, so the feed stays small.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use ed25519_dalek::Signature;
+use serde::{Deserialize, Serialize};
+
+use crate::descriptor::{jws_sign, Claims, FailureCode, KeySet, VerifyError};
+use crate::keys::KeyPair;
+use crate::model::{Revocation, RevocationKind};
+
+/// `typ` of a signed feed.
+pub const FEED_TYP: &str = "mcpca-revocations+jwt";
+
+/// One entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedEntry {
+    pub kind: RevocationKind,
+    pub id: String,
+    /// Descriptors issued at or before this instant (Unix seconds) are revoked.
+    pub revoked_at: i64,
+    /// After this instant (Unix seconds) no matching descriptor can be valid.
+    pub expires_at: i64,
+}
+
+/// The feed document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feed {
+    pub issuer: String,
+    /// The highest revocation sequence number included; ask `?since=` this next time.
+    pub seq: i64,
+    pub issued_at: i64,
+    pub entries: Vec<FeedEntry>,
+}
+
+impl Feed {
+    /// Build from recorded revocations (already filtered by `since`), dropping entries that
+    /// can no longer matter at `now`. `seq` is the highest sequence number recorded, or
+    /// `since` when nothing newer exists.
+    pub fn build(issuer: &str, revocations: &[Revocation], since: i64, now: i64) -> Self {
+        let seq = revocations.iter().map(|r| r.seq).max().unwrap_or(since).max(since);
+        let entries = revocations
+            .iter()
+            .filter(|r| r.seq > since && r.expires_at > now)
+            .map(|r| FeedEntry { kind: r.kind, id: r.id.clone(), revoked_at: r.revoked_at, expires_at: r.expires_at })
+            .collect();
+        Feed { issuer: issuer.to_owned(), seq, issued_at: now, entries }
+    }
+
+    /// Sign as a compact JWS with the active key.
+    pub fn sign(&self, key: &KeyPair) -> String {
+        let header = format!(r#"{{"alg":"EdDSA","typ":"{FEED_TYP}","kid":"{}"}}"#, key.kid());
+        let payload = serde_json::to_vec(self).unwrap_or_default();
+        jws_sign(header.as_bytes(), &payload, key)
+    }
+
+    /// Parse a signed feed and check its signature against `keys` (and its issuer, if given).
+    pub fn from_jws(jws: &str, keys: &KeySet, issuer: Option<&str>) -> Result<Self, String> {
+        let jws = jws.trim();
+        let mut parts = jws.split('.');
+        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+            return Err("a signed feed has exactly three dot-separated parts".into());
+        };
+        let d = |x: &str, what: &str| URL_SAFE_NO_PAD.decode(x).map_err(|_| format!("feed {what} is not base64url"));
+        #[derive(Deserialize)]
+        struct Header {
+            alg: String,
+            typ: Option<String>,
+            kid: Option<String>,
+        }
+        let header: Header = serde_json::from_slice(&d(h, "header")?).map_err(|e| format!("feed header: {e}"))?;
+        if header.alg != "EdDSA" || header.typ.as_deref() != Some(FEED_TYP) {
+            return Err(format!("not a revocation feed (alg {:?}, typ {:?})", header.alg, header.typ));
+        }
+        let kid = header.kid.ok_or("feed header has no kid")?;
+        let key = keys.get(&kid).ok_or_else(|| format!("feed signed by unknown key {kid}"))?;
+        let sig: [u8; 64] = d(s, "signature")?.as_slice().try_into().map_err(|_| "feed signature is not 64 bytes")?;
+        key.verify_strict(&jws.as_bytes()[..h.len() + 1 + p.len()], &Signature::from_bytes(&sig))
+            .map_err(|_| "feed signature does not verify".to_owned())?;
+        let feed: Feed = serde_json::from_slice(&d(p, "payload")?).map_err(|e| format!("feed payload: {e}"))?;
+        if let Some(want) = issuer {
+            if feed.issuer != want {
+                return Err(format!("feed issuer {:?} is not {want:?}", feed.issuer));
+            }
+        }
+        Ok(feed)
+    }
+
+    /// The entry that revokes a descriptor (signed by `kid`, with these claims), if any.
+    pub fn revokes(&self, kid: &str, claims: &Claims) -> Option<&FeedEntry> {
+        let server = claims.mcp.as_ref().map(|m| (m.server.id.as_str(), m.server.version.as_str()));
+        self.entries.iter().find(|e| {
+            claims.iat <= e.revoked_at
+                && match e.kind {
+                    RevocationKind::Jti => e.id == claims.jti,
+                    RevocationKind::Client => e.id == claims.sub,
+                    RevocationKind::Key => e.id == kid,
+                    RevocationKind::Server => {
+                        server.is_some_and(|(id, ver)| e.id == id || e.id.strip_prefix(id).and_then(|r| r.strip_prefix('@')) == Some(ver))
+                    }
+                }
+        })
+    }
+
+    /// Step 6 of the verifier contract.
+    pub fn check(&self, kid: &str, claims: &Claims) -> Result<(), VerifyError> {
+        match self.revokes(kid, claims) {
+            None => Ok(()),
+            Some(e) => Err(VerifyError {
+                code: FailureCode::DescriptorRevoked,
+                detail: format!("{} {} was revoked at {}", e.kind.as_str(), e.id, crate::clock::rfc3339(e.revoked_at)),
+            }),
+        }
+    }
+}
