@@ -315,3 +315,22 @@ fn key_export_needs_public_or_private() {
     let h = Home::init();
     h.cmd(["key", "export"]).fails(2).no_stdout();
 }
+
+/// A kid is base64url: one in 64 starts with `-`, and must still be accepted as a value.
+#[test]
+fn kids_starting_with_a_hyphen_are_values_not_flags() {
+    let h = Home::init();
+    let before = h.cmd(["key", "list", "-o", "json"]).success().stdout;
+    let cases: &[&[&str]] = &[
+        &["key", "retire", "-Lnot-a-kid"],
+        &["key", "retire", "-o", "json", "-Lnot-a-kid"],
+        &["key", "revoke", "-Lnot-a-kid", "--yes"],
+        &["key", "revoke", "-y", "-Lnot-a-kid"],
+        &["key", "export", "--private", "-Lnot-a-kid", "--yes"],
+        &["revoke", "--key", "-Lnot-a-kid", "--yes"],
+    ];
+    for args in cases {
+        h.cmd(*args).fails(2).stderr_has(&["key not found: -Lnot-a-kid"]).no_stdout();
+    }
+    assert_eq!(h.cmd(["key", "list", "-o", "json"]).success().stdout, before);
+}
