@@ -37,11 +37,16 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the authority: config.yaml, key-encryption key, database, an active and a next key')
             [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'Manage signing keys (next → active → retiring → retired; revoked)')
             [CompletionResult]::new('server', 'server', [CompletionResultType]::ParameterValue, 'Register and moderate MCP servers in the registry')
+            [CompletionResult]::new('client', 'client', [CompletionResultType]::ParameterValue, 'Manage clients: the principals that ask for descriptors, and their policy')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Manage admin API tokens (roles admin and reader)')
             [CompletionResult]::new('issue', 'issue', [CompletionResultType]::ParameterValue, 'Issue a Connect Descriptor for a server (prints the JWT)')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show a descriptor''s header, claims, times and signature status (never fails on expiry)')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check')
-            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti) or a key (--key)')
-            [CompletionResult]::new('revocations', 'revocations', [CompletionResultType]::ParameterValue, 'Print the revocations recorded for the feed')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti), a client (--client) or a key (--key)')
+            [CompletionResult]::new('revocations', 'revocations', [CompletionResultType]::ParameterValue, 'Print the signed revocation feed (JWS) servers follow; `-o json|yaml|table` shows its entries')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Read and check the tamper-evident audit log')
+            [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write the authority''s servers and clients as a file for `mcpca apply` (never secrets)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -222,6 +227,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('suspend', 'suspend', [CompletionResultType]::ParameterValue, 'Suspend: no descriptors (`policy_blocked`) until resumed')
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Make a suspended or deprecated server active again')
             [CompletionResult]::new('deprecate', 'deprecate', [CompletionResultType]::ParameterValue, 'Deprecate: still issued for, flagged as deprecated')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import many server.json documents: a JSON array, an official list response, or a registry URL')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -356,6 +362,23 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'mcpca;server;import' {
+            [CompletionResult]::new('--page-size', '--page-size', [CompletionResultType]::ParameterName, 'Page size when reading from a registry URL (1–100)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Validate and report, change nothing')
+            [CompletionResult]::new('--summary', '--summary', [CompletionResultType]::ParameterName, 'Print only the summary, not every entry')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'mcpca;server;help' {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register a server version from flags or from an official server.json (--file)')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List server versions')
@@ -365,6 +388,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('suspend', 'suspend', [CompletionResultType]::ParameterValue, 'Suspend: no descriptors (`policy_blocked`) until resumed')
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Make a suspended or deprecated server active again')
             [CompletionResult]::new('deprecate', 'deprecate', [CompletionResultType]::ParameterValue, 'Deprecate: still issued for, flagged as deprecated')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import many server.json documents: a JSON array, an official list response, or a registry URL')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -392,7 +416,278 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;server;help;deprecate' {
             break
         }
+        'mcpca;server;help;import' {
+            break
+        }
         'mcpca;server;help;help' {
+            break
+        }
+        'mcpca;client' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register a client; prints its secret once (only a hash is kept)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List clients')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one client')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a client''s policy (the given fields replace the old ones)')
+            [CompletionResult]::new('suspend', 'suspend', [CompletionResultType]::ParameterValue, 'Suspend a client: its requests are refused (`policy_blocked`)')
+            [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Resume a suspended client')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete a client; descriptors it holds are revoked')
+            [CompletionResult]::new('rotate-secret', 'rotate-secret', [CompletionResultType]::ParameterValue, 'Give a client a new secret (printed once); the old one stops working at once')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mcpca;client;add' {
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant the client belongs to (put in `client.tenant`)')
+            [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'Servers it may connect to (repeat): `*`, `prefix/*` or an exact name')
+            [CompletionResult]::new('--max-ttl', '--max-ttl', [CompletionResultType]::ParameterName, 'Longest descriptor lifetime for this client')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Issuance rate limit, e.g. `60/min`')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mcpca;client;list' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mcpca;client;show' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mcpca;client;update' {
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Tenant the client belongs to (put in `client.tenant`)')
+            [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'Servers it may connect to (repeat): `*`, `prefix/*` or an exact name')
+            [CompletionResult]::new('--max-ttl', '--max-ttl', [CompletionResultType]::ParameterName, 'Longest descriptor lifetime for this client')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Issuance rate limit, e.g. `60/min`')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--no-tenant', '--no-tenant', [CompletionResultType]::ParameterName, 'Remove the tenant')
+            [CompletionResult]::new('--no-max-ttl', '--no-max-ttl', [CompletionResultType]::ParameterName, 'Remove the client''s TTL limit')
+            [CompletionResult]::new('--no-rate', '--no-rate', [CompletionResultType]::ParameterName, 'Remove the rate limit')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mcpca;client;suspend' {
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (kept with the status)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mcpca;client;resume' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mcpca;client;remove' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mcpca;client;rotate-secret' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mcpca;client;help' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register a client; prints its secret once (only a hash is kept)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List clients')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one client')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a client''s policy (the given fields replace the old ones)')
+            [CompletionResult]::new('suspend', 'suspend', [CompletionResultType]::ParameterValue, 'Suspend a client: its requests are refused (`policy_blocked`)')
+            [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Resume a suspended client')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete a client; descriptors it holds are revoked')
+            [CompletionResult]::new('rotate-secret', 'rotate-secret', [CompletionResultType]::ParameterValue, 'Give a client a new secret (printed once); the old one stops working at once')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mcpca;client;help;add' {
+            break
+        }
+        'mcpca;client;help;list' {
+            break
+        }
+        'mcpca;client;help;show' {
+            break
+        }
+        'mcpca;client;help;update' {
+            break
+        }
+        'mcpca;client;help;suspend' {
+            break
+        }
+        'mcpca;client;help;resume' {
+            break
+        }
+        'mcpca;client;help;remove' {
+            break
+        }
+        'mcpca;client;help;rotate-secret' {
+            break
+        }
+        'mcpca;client;help;help' {
+            break
+        }
+        'mcpca;token' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create an admin API token; prints it once (only a hash is kept)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List admin tokens (never the tokens themselves)')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke an admin token by its id')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mcpca;token;create' {
+            [CompletionResult]::new('--role', '--role', [CompletionResultType]::ParameterName, '`admin` may do everything; `reader` may only read')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'A name to recognise it by')
+            [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'Lifetime, e.g. 30d [default: does not expire]')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mcpca;token;list' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mcpca;token;revoke' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mcpca;token;help' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create an admin API token; prints it once (only a hash is kept)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List admin tokens (never the tokens themselves)')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke an admin token by its id')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mcpca;token;help;create' {
+            break
+        }
+        'mcpca;token;help;list' {
+            break
+        }
+        'mcpca;token;help;revoke' {
+            break
+        }
+        'mcpca;token;help;help' {
             break
         }
         'mcpca;issue' {
@@ -436,6 +731,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--issuer', '--issuer', [CompletionResultType]::ParameterName, 'Expected issuer [default: the local authority''s]')
             [CompletionResult]::new('--jwks', '--jwks', [CompletionResultType]::ParameterName, 'Public keys as a JWKS file (or http(s) URL) [default: the local authority''s]')
             [CompletionResult]::new('--leeway', '--leeway', [CompletionResultType]::ParameterName, 'Clock leeway [default: 15s]')
+            [CompletionResult]::new('--revocations', '--revocations', [CompletionResultType]::ParameterName, 'Also apply a signed revocation feed (the output of `mcpca revocations`)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
@@ -452,6 +748,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;revoke' {
             [CompletionResult]::new('--jti', '--jti', [CompletionResultType]::ParameterName, 'One descriptor, by its jti')
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'A signing key, by its kid (as `mcpca key revoke`)')
+            [CompletionResult]::new('--client', '--client', [CompletionResultType]::ParameterName, 'A client: suspended, and every descriptor it holds revoked')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (kept with the revocation)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
@@ -468,6 +765,103 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         }
         'mcpca;revocations' {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only entries after this sequence number')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mcpca;audit' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Events since a duration ago (`1h`) or a time (RFC 3339)')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'Events about this server (NAME or NAME@VERSION)')
+            [CompletionResult]::new('--client', '--client', [CompletionResultType]::ParameterName, 'Events by or about this client')
+            [CompletionResult]::new('--decision', '--decision', [CompletionResultType]::ParameterName, 'Only issuance decisions that allowed or denied')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'The newest N events')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the hash chain; exit 1 and name the first broken event if it was tampered with')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every event as JSON lines')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mcpca;audit;verify' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mcpca;audit;export' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mcpca;audit;help' {
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the hash chain; exit 1 and name the first broken event if it was tampered with')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every event as JSON lines')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mcpca;audit;help;verify' {
+            break
+        }
+        'mcpca;audit;help;export' {
+            break
+        }
+        'mcpca;audit;help;help' {
+            break
+        }
+        'mcpca;apply' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The state file, YAML or JSON (`-` for stdin)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The state file, YAML or JSON (`-` for stdin)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print and check the plan; change nothing')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mcpca;export' {
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write to FILE (never overwrites) instead of stdout; YAML unless `-o json`')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
@@ -499,11 +893,16 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Create the authority: config.yaml, key-encryption key, database, an active and a next key')
             [CompletionResult]::new('key', 'key', [CompletionResultType]::ParameterValue, 'Manage signing keys (next → active → retiring → retired; revoked)')
             [CompletionResult]::new('server', 'server', [CompletionResultType]::ParameterValue, 'Register and moderate MCP servers in the registry')
+            [CompletionResult]::new('client', 'client', [CompletionResultType]::ParameterValue, 'Manage clients: the principals that ask for descriptors, and their policy')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Manage admin API tokens (roles admin and reader)')
             [CompletionResult]::new('issue', 'issue', [CompletionResultType]::ParameterValue, 'Issue a Connect Descriptor for a server (prints the JWT)')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show a descriptor''s header, claims, times and signature status (never fails on expiry)')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check')
-            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti) or a key (--key)')
-            [CompletionResult]::new('revocations', 'revocations', [CompletionResultType]::ParameterValue, 'Print the revocations recorded for the feed')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti), a client (--client) or a key (--key)')
+            [CompletionResult]::new('revocations', 'revocations', [CompletionResultType]::ParameterValue, 'Print the signed revocation feed (JWS) servers follow; `-o json|yaml|table` shows its entries')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Read and check the tamper-evident audit log')
+            [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write the authority''s servers and clients as a file for `mcpca apply` (never secrets)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -547,6 +946,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('suspend', 'suspend', [CompletionResultType]::ParameterValue, 'Suspend: no descriptors (`policy_blocked`) until resumed')
             [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Make a suspended or deprecated server active again')
             [CompletionResult]::new('deprecate', 'deprecate', [CompletionResultType]::ParameterValue, 'Deprecate: still issued for, flagged as deprecated')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import many server.json documents: a JSON array, an official list response, or a registry URL')
             break
         }
         'mcpca;help;server;add' {
@@ -573,6 +973,59 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;help;server;deprecate' {
             break
         }
+        'mcpca;help;server;import' {
+            break
+        }
+        'mcpca;help;client' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Register a client; prints its secret once (only a hash is kept)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List clients')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one client')
+            [CompletionResult]::new('update', 'update', [CompletionResultType]::ParameterValue, 'Change a client''s policy (the given fields replace the old ones)')
+            [CompletionResult]::new('suspend', 'suspend', [CompletionResultType]::ParameterValue, 'Suspend a client: its requests are refused (`policy_blocked`)')
+            [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Resume a suspended client')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Delete a client; descriptors it holds are revoked')
+            [CompletionResult]::new('rotate-secret', 'rotate-secret', [CompletionResultType]::ParameterValue, 'Give a client a new secret (printed once); the old one stops working at once')
+            break
+        }
+        'mcpca;help;client;add' {
+            break
+        }
+        'mcpca;help;client;list' {
+            break
+        }
+        'mcpca;help;client;show' {
+            break
+        }
+        'mcpca;help;client;update' {
+            break
+        }
+        'mcpca;help;client;suspend' {
+            break
+        }
+        'mcpca;help;client;resume' {
+            break
+        }
+        'mcpca;help;client;remove' {
+            break
+        }
+        'mcpca;help;client;rotate-secret' {
+            break
+        }
+        'mcpca;help;token' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create an admin API token; prints it once (only a hash is kept)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List admin tokens (never the tokens themselves)')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke an admin token by its id')
+            break
+        }
+        'mcpca;help;token;create' {
+            break
+        }
+        'mcpca;help;token;list' {
+            break
+        }
+        'mcpca;help;token;revoke' {
+            break
+        }
         'mcpca;help;issue' {
             break
         }
@@ -586,6 +1039,23 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             break
         }
         'mcpca;help;revocations' {
+            break
+        }
+        'mcpca;help;audit' {
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Check the hash chain; exit 1 and name the first broken event if it was tampered with')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every event as JSON lines')
+            break
+        }
+        'mcpca;help;audit;verify' {
+            break
+        }
+        'mcpca;help;audit;export' {
+            break
+        }
+        'mcpca;help;apply' {
+            break
+        }
+        'mcpca;help;export' {
             break
         }
         'mcpca;help;completions' {

@@ -34,11 +34,16 @@ set edit:completion:arg-completer[mcpca] = {|@words|
             cand init 'Create the authority: config.yaml, key-encryption key, database, an active and a next key'
             cand key 'Manage signing keys (next → active → retiring → retired; revoked)'
             cand server 'Register and moderate MCP servers in the registry'
+            cand client 'Manage clients: the principals that ask for descriptors, and their policy'
+            cand token 'Manage admin API tokens (roles admin and reader)'
             cand issue 'Issue a Connect Descriptor for a server (prints the JWT)'
             cand inspect 'Show a descriptor''s header, claims, times and signature status (never fails on expiry)'
             cand verify 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check'
-            cand revoke 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti) or a key (--key)'
-            cand revocations 'Print the revocations recorded for the feed'
+            cand revoke 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti), a client (--client) or a key (--key)'
+            cand revocations 'Print the signed revocation feed (JWS) servers follow; `-o json|yaml|table` shows its entries'
+            cand audit 'Read and check the tamper-evident audit log'
+            cand apply 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply'
+            cand export 'Write the authority''s servers and clients as a file for `mcpca apply` (never secrets)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -202,6 +207,7 @@ set edit:completion:arg-completer[mcpca] = {|@words|
             cand suspend 'Suspend: no descriptors (`policy_blocked`) until resumed'
             cand resume 'Make a suspended or deprecated server active again'
             cand deprecate 'Deprecate: still issued for, flagged as deprecated'
+            cand import 'Import many server.json documents: a JSON array, an official list response, or a registry URL'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpca;server;add'= {
@@ -327,6 +333,22 @@ set edit:completion:arg-completer[mcpca] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'mcpca;server;import'= {
+            cand --page-size 'Page size when reading from a registry URL (1–100)'
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand --dry-run 'Validate and report, change nothing'
+            cand --summary 'Print only the summary, not every entry'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'mcpca;server;help'= {
             cand add 'Register a server version from flags or from an official server.json (--file)'
             cand list 'List server versions'
@@ -336,6 +358,7 @@ set edit:completion:arg-completer[mcpca] = {|@words|
             cand suspend 'Suspend: no descriptors (`policy_blocked`) until resumed'
             cand resume 'Make a suspended or deprecated server active again'
             cand deprecate 'Deprecate: still issued for, flagged as deprecated'
+            cand import 'Import many server.json documents: a JSON array, an official list response, or a registry URL'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mcpca;server;help;add'= {
@@ -354,7 +377,249 @@ set edit:completion:arg-completer[mcpca] = {|@words|
         }
         &'mcpca;server;help;deprecate'= {
         }
+        &'mcpca;server;help;import'= {
+        }
         &'mcpca;server;help;help'= {
+        }
+        &'mcpca;client'= {
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand add 'Register a client; prints its secret once (only a hash is kept)'
+            cand list 'List clients'
+            cand show 'Show one client'
+            cand update 'Change a client''s policy (the given fields replace the old ones)'
+            cand suspend 'Suspend a client: its requests are refused (`policy_blocked`)'
+            cand resume 'Resume a suspended client'
+            cand remove 'Delete a client; descriptors it holds are revoked'
+            cand rotate-secret 'Give a client a new secret (printed once); the old one stops working at once'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpca;client;add'= {
+            cand --tenant 'Tenant the client belongs to (put in `client.tenant`)'
+            cand --allow 'Servers it may connect to (repeat): `*`, `prefix/*` or an exact name'
+            cand --max-ttl 'Longest descriptor lifetime for this client'
+            cand --rate 'Issuance rate limit, e.g. `60/min`'
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpca;client;list'= {
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpca;client;show'= {
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpca;client;update'= {
+            cand --tenant 'Tenant the client belongs to (put in `client.tenant`)'
+            cand --allow 'Servers it may connect to (repeat): `*`, `prefix/*` or an exact name'
+            cand --max-ttl 'Longest descriptor lifetime for this client'
+            cand --rate 'Issuance rate limit, e.g. `60/min`'
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand --no-tenant 'Remove the tenant'
+            cand --no-max-ttl 'Remove the client''s TTL limit'
+            cand --no-rate 'Remove the rate limit'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpca;client;suspend'= {
+            cand --reason 'Why (kept with the status)'
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpca;client;resume'= {
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpca;client;remove'= {
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpca;client;rotate-secret'= {
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpca;client;help'= {
+            cand add 'Register a client; prints its secret once (only a hash is kept)'
+            cand list 'List clients'
+            cand show 'Show one client'
+            cand update 'Change a client''s policy (the given fields replace the old ones)'
+            cand suspend 'Suspend a client: its requests are refused (`policy_blocked`)'
+            cand resume 'Resume a suspended client'
+            cand remove 'Delete a client; descriptors it holds are revoked'
+            cand rotate-secret 'Give a client a new secret (printed once); the old one stops working at once'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpca;client;help;add'= {
+        }
+        &'mcpca;client;help;list'= {
+        }
+        &'mcpca;client;help;show'= {
+        }
+        &'mcpca;client;help;update'= {
+        }
+        &'mcpca;client;help;suspend'= {
+        }
+        &'mcpca;client;help;resume'= {
+        }
+        &'mcpca;client;help;remove'= {
+        }
+        &'mcpca;client;help;rotate-secret'= {
+        }
+        &'mcpca;client;help;help'= {
+        }
+        &'mcpca;token'= {
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand create 'Create an admin API token; prints it once (only a hash is kept)'
+            cand list 'List admin tokens (never the tokens themselves)'
+            cand revoke 'Revoke an admin token by its id'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpca;token;create'= {
+            cand --role '`admin` may do everything; `reader` may only read'
+            cand --name 'A name to recognise it by'
+            cand --expires 'Lifetime, e.g. 30d [default: does not expire]'
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpca;token;list'= {
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpca;token;revoke'= {
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpca;token;help'= {
+            cand create 'Create an admin API token; prints it once (only a hash is kept)'
+            cand list 'List admin tokens (never the tokens themselves)'
+            cand revoke 'Revoke an admin token by its id'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpca;token;help;create'= {
+        }
+        &'mcpca;token;help;list'= {
+        }
+        &'mcpca;token;help;revoke'= {
+        }
+        &'mcpca;token;help;help'= {
         }
         &'mcpca;issue'= {
             cand --server 'The server: NAME (latest version) or NAME@VERSION'
@@ -395,6 +660,7 @@ set edit:completion:arg-completer[mcpca] = {|@words|
             cand --issuer 'Expected issuer [default: the local authority''s]'
             cand --jwks 'Public keys as a JWKS file (or http(s) URL) [default: the local authority''s]'
             cand --leeway 'Clock leeway [default: 15s]'
+            cand --revocations 'Also apply a signed revocation feed (the output of `mcpca revocations`)'
             cand --home 'Keep everything (config, KEK, database) under one folder'
             cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
             cand -o 'Output format of commands that print data'
@@ -410,6 +676,7 @@ set edit:completion:arg-completer[mcpca] = {|@words|
         &'mcpca;revoke'= {
             cand --jti 'One descriptor, by its jti'
             cand --key 'A signing key, by its kid (as `mcpca key revoke`)'
+            cand --client 'A client: suspended, and every descriptor it holds revoked'
             cand --reason 'Why (kept with the revocation)'
             cand --home 'Keep everything (config, KEK, database) under one folder'
             cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
@@ -425,6 +692,94 @@ set edit:completion:arg-completer[mcpca] = {|@words|
         }
         &'mcpca;revocations'= {
             cand --since 'Only entries after this sequence number'
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpca;audit'= {
+            cand --since 'Events since a duration ago (`1h`) or a time (RFC 3339)'
+            cand --server 'Events about this server (NAME or NAME@VERSION)'
+            cand --client 'Events by or about this client'
+            cand --decision 'Only issuance decisions that allowed or denied'
+            cand --limit 'The newest N events'
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand verify 'Check the hash chain; exit 1 and name the first broken event if it was tampered with'
+            cand export 'Write every event as JSON lines'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpca;audit;verify'= {
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpca;audit;export'= {
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpca;audit;help'= {
+            cand verify 'Check the hash chain; exit 1 and name the first broken event if it was tampered with'
+            cand export 'Write every event as JSON lines'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpca;audit;help;verify'= {
+        }
+        &'mcpca;audit;help;export'= {
+        }
+        &'mcpca;audit;help;help'= {
+        }
+        &'mcpca;apply'= {
+            cand -f 'The state file, YAML or JSON (`-` for stdin)'
+            cand --file 'The state file, YAML or JSON (`-` for stdin)'
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand --dry-run 'Print and check the plan; change nothing'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpca;export'= {
+            cand --out 'Write to FILE (never overwrites) instead of stdout; YAML unless `-o json`'
             cand --home 'Keep everything (config, KEK, database) under one folder'
             cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
             cand -o 'Output format of commands that print data'
@@ -454,11 +809,16 @@ set edit:completion:arg-completer[mcpca] = {|@words|
             cand init 'Create the authority: config.yaml, key-encryption key, database, an active and a next key'
             cand key 'Manage signing keys (next → active → retiring → retired; revoked)'
             cand server 'Register and moderate MCP servers in the registry'
+            cand client 'Manage clients: the principals that ask for descriptors, and their policy'
+            cand token 'Manage admin API tokens (roles admin and reader)'
             cand issue 'Issue a Connect Descriptor for a server (prints the JWT)'
             cand inspect 'Show a descriptor''s header, claims, times and signature status (never fails on expiry)'
             cand verify 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check'
-            cand revoke 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti) or a key (--key)'
-            cand revocations 'Print the revocations recorded for the feed'
+            cand revoke 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti), a client (--client) or a key (--key)'
+            cand revocations 'Print the signed revocation feed (JWS) servers follow; `-o json|yaml|table` shows its entries'
+            cand audit 'Read and check the tamper-evident audit log'
+            cand apply 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply'
+            cand export 'Write the authority''s servers and clients as a file for `mcpca apply` (never secrets)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -493,6 +853,7 @@ set edit:completion:arg-completer[mcpca] = {|@words|
             cand suspend 'Suspend: no descriptors (`policy_blocked`) until resumed'
             cand resume 'Make a suspended or deprecated server active again'
             cand deprecate 'Deprecate: still issued for, flagged as deprecated'
+            cand import 'Import many server.json documents: a JSON array, an official list response, or a registry URL'
         }
         &'mcpca;help;server;add'= {
         }
@@ -510,6 +871,45 @@ set edit:completion:arg-completer[mcpca] = {|@words|
         }
         &'mcpca;help;server;deprecate'= {
         }
+        &'mcpca;help;server;import'= {
+        }
+        &'mcpca;help;client'= {
+            cand add 'Register a client; prints its secret once (only a hash is kept)'
+            cand list 'List clients'
+            cand show 'Show one client'
+            cand update 'Change a client''s policy (the given fields replace the old ones)'
+            cand suspend 'Suspend a client: its requests are refused (`policy_blocked`)'
+            cand resume 'Resume a suspended client'
+            cand remove 'Delete a client; descriptors it holds are revoked'
+            cand rotate-secret 'Give a client a new secret (printed once); the old one stops working at once'
+        }
+        &'mcpca;help;client;add'= {
+        }
+        &'mcpca;help;client;list'= {
+        }
+        &'mcpca;help;client;show'= {
+        }
+        &'mcpca;help;client;update'= {
+        }
+        &'mcpca;help;client;suspend'= {
+        }
+        &'mcpca;help;client;resume'= {
+        }
+        &'mcpca;help;client;remove'= {
+        }
+        &'mcpca;help;client;rotate-secret'= {
+        }
+        &'mcpca;help;token'= {
+            cand create 'Create an admin API token; prints it once (only a hash is kept)'
+            cand list 'List admin tokens (never the tokens themselves)'
+            cand revoke 'Revoke an admin token by its id'
+        }
+        &'mcpca;help;token;create'= {
+        }
+        &'mcpca;help;token;list'= {
+        }
+        &'mcpca;help;token;revoke'= {
+        }
         &'mcpca;help;issue'= {
         }
         &'mcpca;help;inspect'= {
@@ -519,6 +919,18 @@ set edit:completion:arg-completer[mcpca] = {|@words|
         &'mcpca;help;revoke'= {
         }
         &'mcpca;help;revocations'= {
+        }
+        &'mcpca;help;audit'= {
+            cand verify 'Check the hash chain; exit 1 and name the first broken event if it was tampered with'
+            cand export 'Write every event as JSON lines'
+        }
+        &'mcpca;help;audit;verify'= {
+        }
+        &'mcpca;help;audit;export'= {
+        }
+        &'mcpca;help;apply'= {
+        }
+        &'mcpca;help;export'= {
         }
         &'mcpca;help;completions'= {
         }

@@ -37,11 +37,16 @@ complete -c mcpca -n "__fish_mcpca_needs_command" -s V -l version -d 'Print vers
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "init" -d 'Create the authority: config.yaml, key-encryption key, database, an active and a next key'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "key" -d 'Manage signing keys (next → active → retiring → retired; revoked)'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "server" -d 'Register and moderate MCP servers in the registry'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "client" -d 'Manage clients: the principals that ask for descriptors, and their policy'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "token" -d 'Manage admin API tokens (roles admin and reader)'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "issue" -d 'Issue a Connect Descriptor for a server (prints the JWT)'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "inspect" -d 'Show a descriptor\'s header, claims, times and signature status (never fails on expiry)'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "verify" -d 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check'
-complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "revoke" -d 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti) or a key (--key)'
-complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "revocations" -d 'Print the revocations recorded for the feed'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "revoke" -d 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti), a client (--client) or a key (--key)'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "revocations" -d 'Print the signed revocation feed (JWS) servers follow; `-o json|yaml|table` shows its entries'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "audit" -d 'Read and check the tamper-evident audit log'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "apply" -d 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "export" -d 'Write the authority\'s servers and clients as a file for `mcpca apply` (never secrets)'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand init" -l issuer -d 'The authority\'s public URL, the `iss` of every descriptor [default: http://127.0.0.1:8421]' -r
@@ -136,24 +141,25 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcomm
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke a key at once: unpublished, listed in the revocation feed, private half destroyed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "export" -d 'Export the public keys (JWKS) or one private key (PKCS#8 PEM)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
-complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
-complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
-complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -l no-input -d 'Never prompt; fail where a prompt would be needed'
-complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -s q -l quiet -d 'Print only data and errors'
-complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -f -a "add" -d 'Register a server version from flags or from an official server.json (--file)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -f -a "list" -d 'List server versions'
-complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -f -a "show" -d 'Show one server version (latest unless NAME@VERSION) and its versions'
-complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -f -a "update" -d 'Change authority fields (verified, max TTL); published versions are immutable'
-complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -f -a "remove" -d 'Mark a server or version deleted (hidden from lists; no descriptors)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -f -a "suspend" -d 'Suspend: no descriptors (`policy_blocked`) until resumed'
-complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -f -a "resume" -d 'Make a suspended or deprecated server active again'
-complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -f -a "deprecate" -d 'Deprecate: still issued for, flagged as deprecated'
-complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -f -a "add" -d 'Register a server version from flags or from an official server.json (--file)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -f -a "list" -d 'List server versions'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -f -a "show" -d 'Show one server version (latest unless NAME@VERSION) and its versions'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -f -a "update" -d 'Change authority fields (verified, max TTL); published versions are immutable'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -f -a "remove" -d 'Mark a server or version deleted (hidden from lists; no descriptors)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -f -a "suspend" -d 'Suspend: no descriptors (`policy_blocked`) until resumed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -f -a "resume" -d 'Make a suspended or deprecated server active again'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -f -a "deprecate" -d 'Deprecate: still issued for, flagged as deprecated'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -f -a "import" -d 'Import many server.json documents: a JSON array, an official list response, or a registry URL'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l url -d 'The MCP endpoint (streamable HTTP); https, or http on a loopback host' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l version -d 'Version [default: 1.0.0]' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l description -d 'Description, 1–100 characters' -r
@@ -249,6 +255,18 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -s q -l quiet -d 'Print only data and errors'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -l page-size -d 'Page size when reading from a registry URL (1–100)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -l dry-run -d 'Validate and report, change nothing'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -l summary -d 'Print only the summary, not every entry'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "add" -d 'Register a server version from flags or from an official server.json (--file)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "list" -d 'List server versions'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one server version (latest unless NAME@VERSION) and its versions'
@@ -257,7 +275,167 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "suspend" -d 'Suspend: no descriptors (`policy_blocked`) until resumed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "resume" -d 'Make a suspended or deprecated server active again'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "deprecate" -d 'Deprecate: still issued for, flagged as deprecated'
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "import" -d 'Import many server.json documents: a JSON array, an official list response, or a registry URL'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -f -a "add" -d 'Register a client; prints its secret once (only a hash is kept)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -f -a "list" -d 'List clients'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -f -a "show" -d 'Show one client'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -f -a "update" -d 'Change a client\'s policy (the given fields replace the old ones)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -f -a "suspend" -d 'Suspend a client: its requests are refused (`policy_blocked`)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -f -a "resume" -d 'Resume a suspended client'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -f -a "remove" -d 'Delete a client; descriptors it holds are revoked'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -f -a "rotate-secret" -d 'Give a client a new secret (printed once); the old one stops working at once'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -l tenant -d 'Tenant the client belongs to (put in `client.tenant`)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -l allow -d 'Servers it may connect to (repeat): `*`, `prefix/*` or an exact name' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -l max-ttl -d 'Longest descriptor lifetime for this client' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -l rate -d 'Issuance rate limit, e.g. `60/min`' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from list" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from list" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from show" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from show" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l tenant -d 'Tenant the client belongs to (put in `client.tenant`)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l allow -d 'Servers it may connect to (repeat): `*`, `prefix/*` or an exact name' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l max-ttl -d 'Longest descriptor lifetime for this client' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l rate -d 'Issuance rate limit, e.g. `60/min`' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l no-tenant -d 'Remove the tenant'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l no-max-ttl -d 'Remove the client\'s TTL limit'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l no-rate -d 'Remove the rate limit'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -l reason -d 'Why (kept with the status)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from resume" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from resume" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from resume" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from resume" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from resume" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from resume" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from remove" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from remove" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from remove" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from remove" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from rotate-secret" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from rotate-secret" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from rotate-secret" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from rotate-secret" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from rotate-secret" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from rotate-secret" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from rotate-secret" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from help" -f -a "add" -d 'Register a client; prints its secret once (only a hash is kept)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from help" -f -a "list" -d 'List clients'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one client'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from help" -f -a "update" -d 'Change a client\'s policy (the given fields replace the old ones)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from help" -f -a "suspend" -d 'Suspend a client: its requests are refused (`policy_blocked`)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from help" -f -a "resume" -d 'Resume a suspended client'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Delete a client; descriptors it holds are revoked'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from help" -f -a "rotate-secret" -d 'Give a client a new secret (printed once); the old one stops working at once'
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -f -a "create" -d 'Create an admin API token; prints it once (only a hash is kept)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -f -a "list" -d 'List admin tokens (never the tokens themselves)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -f -a "revoke" -d 'Revoke an admin token by its id'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -l role -d '`admin` may do everything; `reader` may only read' -r -f -a "admin\t'Everything'
+reader\t'Read only'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -l name -d 'A name to recognise it by' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -l expires -d 'Lifetime, e.g. 30d [default: does not expire]' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from list" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from list" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from revoke" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from revoke" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from revoke" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from revoke" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from revoke" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from revoke" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from revoke" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create an admin API token; prints it once (only a hash is kept)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "list" -d 'List admin tokens (never the tokens themselves)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "revoke" -d 'Revoke an admin token by its id'
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l server -d 'The server: NAME (latest version) or NAME@VERSION' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l ttl -d 'Lifetime (30s, 5m, 1h); clamped to the server\'s max TTL and 24h [default: 2m]' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l client -d 'Client the descriptor is issued to [default: operator]' -r
@@ -288,6 +466,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l server-id -d 'Als
 complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l issuer -d 'Expected issuer [default: the local authority\'s]' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l jwks -d 'Public keys as a JWKS file (or http(s) URL) [default: the local authority\'s]' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l leeway -d 'Clock leeway [default: 15s]' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l revocations -d 'Also apply a signed revocation feed (the output of `mcpca revocations`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
@@ -299,6 +478,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -s q -l quiet -d 'Pr
 complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l jti -d 'One descriptor, by its jti' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l key -d 'A signing key, by its kid (as `mcpca key revoke`)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l client -d 'A client: suspended, and every descriptor it holds revoked' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l reason -d 'Why (kept with the revocation)' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
@@ -319,6 +499,66 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -s y -l yes -d 
 complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -s q -l quiet -d 'Print only data and errors'
 complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l since -d 'Events since a duration ago (`1h`) or a time (RFC 3339)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l server -d 'Events about this server (NAME or NAME@VERSION)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l client -d 'Events by or about this client' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l decision -d 'Only issuance decisions that allowed or denied' -r -f -a "allow\t''
+deny\t''"
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l limit -d 'The newest N events' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -f -a "verify" -d 'Check the hash chain; exit 1 and name the first broken event if it was tampered with'
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -f -a "export" -d 'Write every event as JSON lines'
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from verify" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from verify" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from verify" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from export" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from export" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from export" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from export" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Check the hash chain; exit 1 and name the first broken event if it was tampered with'
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write every event as JSON lines'
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -s f -l file -d 'The state file, YAML or JSON (`-` for stdin)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -l dry-run -d 'Print and check the plan; change nothing'
+complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand export" -l out -d 'Write to FILE (never overwrites) instead of stdout; YAML unless `-o json`' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand export" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand export" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand export" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand export" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand export" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand export" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
@@ -328,16 +568,21 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -s y -l yes -d 
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -s q -l quiet -d 'Print only data and errors'
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "init" -d 'Create the authority: config.yaml, key-encryption key, database, an active and a next key'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "key" -d 'Manage signing keys (next → active → retiring → retired; revoked)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "server" -d 'Register and moderate MCP servers in the registry'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "issue" -d 'Issue a Connect Descriptor for a server (prints the JWT)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "inspect" -d 'Show a descriptor\'s header, claims, times and signature status (never fails on expiry)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "verify" -d 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "revoke" -d 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti) or a key (--key)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "revocations" -d 'Print the revocations recorded for the feed'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server issue inspect verify revoke revocations completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export completions help" -f -a "init" -d 'Create the authority: config.yaml, key-encryption key, database, an active and a next key'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export completions help" -f -a "key" -d 'Manage signing keys (next → active → retiring → retired; revoked)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export completions help" -f -a "server" -d 'Register and moderate MCP servers in the registry'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export completions help" -f -a "client" -d 'Manage clients: the principals that ask for descriptors, and their policy'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export completions help" -f -a "token" -d 'Manage admin API tokens (roles admin and reader)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export completions help" -f -a "issue" -d 'Issue a Connect Descriptor for a server (prints the JWT)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export completions help" -f -a "inspect" -d 'Show a descriptor\'s header, claims, times and signature status (never fails on expiry)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export completions help" -f -a "verify" -d 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export completions help" -f -a "revoke" -d 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti), a client (--client) or a key (--key)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export completions help" -f -a "revocations" -d 'Print the signed revocation feed (JWS) servers follow; `-o json|yaml|table` shows its entries'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export completions help" -f -a "audit" -d 'Read and check the tamper-evident audit log'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export completions help" -f -a "apply" -d 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export completions help" -f -a "export" -d 'Write the authority\'s servers and clients as a file for `mcpca apply` (never secrets)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "list" -d 'List keys: kid, state, created, activated, retire-at'
 complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "generate" -d 'Create a `next` key: published in the JWKS, not yet signing'
 complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "rotate" -d 'Promote `next` to `active`; the old active key retires once its descriptors have expired'
@@ -352,3 +597,17 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcom
 complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "suspend" -d 'Suspend: no descriptors (`policy_blocked`) until resumed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "resume" -d 'Make a suspended or deprecated server active again'
 complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "deprecate" -d 'Deprecate: still issued for, flagged as deprecated'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from server" -f -a "import" -d 'Import many server.json documents: a JSON array, an official list response, or a registry URL'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from client" -f -a "add" -d 'Register a client; prints its secret once (only a hash is kept)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from client" -f -a "list" -d 'List clients'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from client" -f -a "show" -d 'Show one client'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from client" -f -a "update" -d 'Change a client\'s policy (the given fields replace the old ones)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from client" -f -a "suspend" -d 'Suspend a client: its requests are refused (`policy_blocked`)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from client" -f -a "resume" -d 'Resume a suspended client'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from client" -f -a "remove" -d 'Delete a client; descriptors it holds are revoked'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from client" -f -a "rotate-secret" -d 'Give a client a new secret (printed once); the old one stops working at once'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "create" -d 'Create an admin API token; prints it once (only a hash is kept)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "list" -d 'List admin tokens (never the tokens themselves)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "revoke" -d 'Revoke an admin token by its id'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Check the hash chain; exit 1 and name the first broken event if it was tampered with'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "export" -d 'Write every event as JSON lines'

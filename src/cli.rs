@@ -97,6 +97,13 @@ pub enum Command {
     Revocations(RevocationsArgs),
     /// Read and check the tamper-evident audit log.
     Audit(AuditArgs),
+    /// Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply.
+    ///
+    /// Prints the plan (create / update / unchanged / unmanaged / error) and applies it unless
+    /// --dry-run. Idempotent: applying the same file again changes nothing.
+    Apply(ApplyArgs),
+    /// Write the authority's servers and clients as a file for `mcpca apply` (never secrets).
+    Export(ExportStateArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
 }
@@ -582,6 +589,61 @@ pub struct RevocationsArgs {
     /// Only entries after this sequence number.
     #[arg(long, value_name = "SEQ", default_value_t = 0)]
     pub since: i64,
+}
+
+/// `mcpca apply`.
+#[derive(Debug, Args)]
+#[command(after_help = "Example authority.yaml:
+  apiVersion: mcpca/v1
+  servers:
+    - name: io.github.acme/weather
+      status: active            # active|deprecated|suspended|revoked|deleted, for the name
+      verified: true
+      max_ttl: 10m
+      versions:
+        - version: 1.2.0
+          document: {...}       # an official server.json, or the short form:
+        - version: 1.3.0
+          url: https://weather.acme.dev/mcp
+          description: Weather forecasts
+  clients:
+    - id: ci-bot
+      tenant: acme
+      allow: ['io.github.acme/*']
+      max_ttl: 5m
+      rate: 60/min
+      status: active            # active|suspended
+
+  mcpca apply -f authority.yaml --dry-run   # the plan; nothing changes
+  mcpca apply -f authority.yaml             # new clients' secrets are printed once
+  mcpca export --out authority.yaml
+
+Fields left out take their defaults. Servers, versions and clients the file does not name
+are left alone (`unmanaged`), never deleted. Published versions are immutable: a version
+whose document differs is an error. The whole file is checked before the first change; any
+error step means nothing is applied (exit 2).")]
+pub struct ApplyArgs {
+    /// The state file, YAML or JSON (`-` for stdin).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: PathBuf,
+    /// Print and check the plan; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `mcpca export`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  mcpca export > authority.yaml
+  mcpca export --out authority.json -o json
+
+Every server (deleted ones too) with every version as its full server.json, and every client
+with its policy; no secrets, no timestamps. `mcpca apply` of the result on another authority
+reproduces this one; on this one it changes nothing.")]
+pub struct ExportStateArgs {
+    /// Write to FILE (never overwrites) instead of stdout; YAML unless `-o json`.
+    #[arg(long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// `mcpca completions`.

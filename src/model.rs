@@ -76,6 +76,12 @@ pub struct AuthorityFields {
     pub name_status: Status,
     /// Status set on this version alone.
     pub version_status: Status,
+    /// Reason given with the name's status (`status_reason` is the one of the status in force).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_status_reason: Option<String>,
+    /// Reason given with this version's status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_status_reason: Option<String>,
     pub verified: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_ttl: Option<Dur>,

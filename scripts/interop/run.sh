@@ -46,6 +46,8 @@ issuer=http://127.0.0.1:8421 # the default of `mcpca init`
 echo "interop: $("$bin" --version) in $MCPCA_HOME" >&2
 "$bin" --quiet init
 "$bin" --quiet server add "$name" --url "$url" --verified >/dev/null
+# Issuance is for registered clients only (stdout is the client's secret, not needed here).
+"$bin" --quiet client add ci-bot --tenant acme --allow "$name" >/dev/null
 "$bin" key export --public >"$work/jwks.json"
 "$bin" issue --server "$name" --ttl 5m --client ci-bot --tenant acme >"$work/token"
 

@@ -13,6 +13,7 @@ use crate::config::{Overrides, Paths};
 use crate::output::{render, Tabular};
 use crate::{Error, Result};
 
+mod apply;
 mod audit;
 mod client;
 mod completions;
@@ -110,6 +111,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Client(c) => client::run(&ctx, c).await,
         Command::Token(c) => client::token(&ctx, c).await,
         Command::Audit(a) => audit::run(&ctx, a).await,
+        Command::Apply(a) => apply::run(&ctx, a).await,
+        Command::Export(a) => apply::export(&ctx, a).await,
         Command::Issue(a) => issue::run(&ctx, a).await,
         Command::Inspect(a) => inspect::inspect(&ctx, a).await,
         Command::Verify(a) => inspect::verify(&ctx, a).await,

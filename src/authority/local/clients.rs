@@ -27,7 +27,7 @@ pub(crate) fn info(c: &ClientRow) -> ClientInfo {
     }
 }
 
-fn validate_id(id: &str) -> Result<()> {
+pub(crate) fn validate_id(id: &str) -> Result<()> {
     let ok = !id.is_empty()
         && id.len() <= 128
         && id.chars().all(|c| c.is_ascii_alphanumeric() || "._-:@".contains(c))
@@ -42,7 +42,7 @@ fn validate_id(id: &str) -> Result<()> {
     }
 }
 
-fn validate_policy(p: &ClientPolicy) -> Result<()> {
+pub(crate) fn validate_policy(p: &ClientPolicy) -> Result<()> {
     if p.allow.is_empty() {
         return Err(Error::invalid("a client needs at least one --allow pattern", "e.g. --allow 'io.github.acme/*' (or --allow '*' for every server)"));
     }

@@ -25,6 +25,8 @@ pub(crate) fn entry(row: &ServerRow) -> Result<ServerEntry> {
             status_changed_at: rfc3339(changed),
             name_status: n.status,
             version_status: v.status,
+            name_status_reason: n.status_reason.clone(),
+            version_status_reason: v.status_reason.clone(),
             verified: n.verified,
             max_ttl: n.max_ttl,
             endpoint: v.endpoint.clone(),
