@@ -183,3 +183,23 @@ fn help_and_version() {
     assert!(out.stdout.starts_with("mcpca "), "{}", out.stdout);
     h.cmd(["frobnicate"]).fails(2).no_stdout();
 }
+
+#[test]
+fn config_flag_beats_mcpca_config() {
+    let h = Home::new();
+    let a = h.root().join("a.yaml");
+    let b = h.scratch("b.yaml", "issuer: https://b.example\n");
+    let (a_arg, b_arg) = (a.to_str().unwrap(), b.to_str().unwrap());
+    h.cmd(["init", "--config", a_arg, "--issuer", "https://a.example"]).success();
+    assert!(a.is_file(), "init writes the config where --config says");
+    assert!(!h.file("config.yaml").exists());
+    assert!(h.file("registry.db").is_file() && h.file("kek").is_file(), "the rest stays in the home");
+    h.cmd(["server", "add", WEATHER, "--url", WEATHER_URL, "--config", a_arg]).success();
+    let iss = |out: Output| decode_jwt(out.stdout.trim()).1["iss"].as_str().unwrap().to_owned();
+    assert_eq!(iss(h.cmd(["issue", "--server", WEATHER, "--config", a_arg]).success()), "https://a.example");
+    assert_eq!(iss(h.command(["issue", "--server", WEATHER]).env("MCPCA_CONFIG", b_arg).run().success()), "https://b.example");
+    let out = h.command(["issue", "--server", WEATHER, "--config", a_arg]).env("MCPCA_CONFIG", b_arg).run().success();
+    assert_eq!(iss(out), "https://a.example");
+    // Without it, the home has no config: not initialised.
+    h.cmd(["issue", "--server", WEATHER]).fails(2).stderr_has(&["mcpca init"]);
+}
