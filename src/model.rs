@@ -56,12 +56,44 @@ impl std::fmt::Display for Status {
 
 /// A server version as the authority holds it: the official `server.json`, and the
 /// authority's own fields beside it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "WireEntry")]
 pub struct ServerEntry {
-    /// The server.json document as registered (immutable).
-    pub server: serde_json::Value,
+    /// The server.json document as registered (immutable), kept as the stored JSON text so
+    /// listing thousands of servers neither parses nor re-encodes them.
+    pub server: Box<serde_json::value::RawValue>,
     /// The authority's fields.
     pub authority: AuthorityFields,
+    /// Name and version of the document.
+    #[serde(skip)]
+    ids: (String, String),
+}
+
+/// The wire shape of [`ServerEntry`]; name and version are read from the document once.
+#[derive(Deserialize)]
+struct WireEntry {
+    server: Box<serde_json::value::RawValue>,
+    authority: AuthorityFields,
+}
+
+impl From<WireEntry> for ServerEntry {
+    fn from(w: WireEntry) -> Self {
+        #[derive(Deserialize, Default)]
+        struct Ids {
+            #[serde(default)]
+            name: String,
+            #[serde(default)]
+            version: String,
+        }
+        let ids: Ids = serde_json::from_str(w.server.get()).unwrap_or_default();
+        ServerEntry { server: w.server, authority: w.authority, ids: (ids.name, ids.version) }
+    }
+}
+
+impl PartialEq for ServerEntry {
+    fn eq(&self, other: &Self) -> bool {
+        self.document() == other.document() && self.authority == other.authority
+    }
 }
 
 /// The authority's fields of a server version.
@@ -94,13 +126,28 @@ pub struct AuthorityFields {
 }
 
 impl ServerEntry {
+    /// A stored version as an entry.
+    pub fn new(name: String, version: String, document: Box<serde_json::value::RawValue>, authority: AuthorityFields) -> Self {
+        ServerEntry { server: document, authority, ids: (name, version) }
+    }
+
+    /// The document, parsed.
+    pub fn document(&self) -> serde_json::Value {
+        serde_json::from_str(self.server.get()).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// A top-level string member of the document.
+    pub fn field(&self, key: &str) -> Option<String> {
+        self.document().get(key).and_then(|v| v.as_str()).map(str::to_owned)
+    }
+
     /// Registry name.
     pub fn name(&self) -> &str {
-        self.server.get("name").and_then(|v| v.as_str()).unwrap_or("")
+        &self.ids.0
     }
     /// Version.
     pub fn version(&self) -> &str {
-        self.server.get("version").and_then(|v| v.as_str()).unwrap_or("")
+        &self.ids.1
     }
 }
 

@@ -11,15 +11,17 @@ use crate::{Error, Result};
 
 /// The wire form of a stored version.
 pub(crate) fn entry(row: &ServerRow) -> Result<ServerEntry> {
-    let server: serde_json::Value = serde_json::from_str(&row.version.document)
+    let server = serde_json::value::RawValue::from_string(row.version.document.clone())
         .map_err(|e| Error::Store(format!("stored document of {}@{} is not JSON: {e}", row.version.name, row.version.version)))?;
     let (n, v) = (&row.name, &row.version);
     // The reason and time shown are those of the status in force.
     let version_rules = v.status >= n.status;
     let (reason, changed) = if version_rules { (&v.status_reason, v.status_changed_at) } else { (&n.status_reason, n.status_changed_at) };
-    Ok(ServerEntry {
+    Ok(ServerEntry::new(
+        row.version.name.clone(),
+        row.version.version.clone(),
         server,
-        authority: AuthorityFields {
+        AuthorityFields {
             status: Status::effective(n.status, v.status),
             status_reason: reason.clone(),
             status_changed_at: rfc3339(changed),
@@ -34,7 +36,7 @@ pub(crate) fn entry(row: &ServerRow) -> Result<ServerEntry> {
             published_at: rfc3339(v.published_at),
             updated_at: rfc3339(v.updated_at.max(n.updated_at)),
         },
-    })
+    ))
 }
 
 fn field(doc: &serde_json::Value, k: &str) -> String {
