@@ -193,7 +193,7 @@ pub enum ServerCommand {
     Remove(ModerateArgs),
     /// Suspend: no descriptors (`policy_blocked`) until resumed.
     Suspend(ModerateArgs),
-    /// Make a suspended or deprecated server active again.
+    /// Make a server active again (from suspended, deprecated, removed or revoked).
     Resume(ModerateArgs),
     /// Deprecate: still issued for, flagged as deprecated.
     Deprecate(ModerateArgs),

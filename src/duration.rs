@@ -108,7 +108,9 @@ impl<'de> serde::Deserialize<'de> for Dur {
 /// "3m ago" / "in 2m" style rendering of a difference in seconds.
 pub fn relative(delta: i64) -> String {
     let d = Dur(delta.unsigned_abs());
-    if delta >= 0 {
+    if delta == 0 {
+        "now".into()
+    } else if delta > 0 {
         format!("in {d}")
     } else {
         format!("{d} ago")

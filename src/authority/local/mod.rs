@@ -109,7 +109,10 @@ impl LocalAuthority {
             let home = paths.config_file.parent().map(PathBuf::from).unwrap_or_default();
             return Err(Error::NotInitialized(home));
         }
-        let settings = Settings::resolve(&file_cfg, overrides)?;
+        let settings = Settings::resolve(&file_cfg, overrides).map_err(|e| match e {
+            Error::Config(m) => Error::Config(format!("{m} (settings from {} and MCPCA_* variables)", paths.config_file.display())),
+            e => e,
+        })?;
         let store = SqliteStore::open(&paths.database, false)?;
         let kek_source = KekSource::detect(&paths.kek_file);
         Ok(Self::with_store(Arc::new(store), settings, clock, paths, kek_source))
@@ -230,6 +233,8 @@ impl Authority for LocalAuthority {
         issue::issue(self, request).await
     }
     async fn revoke(&self, target: &RevokeTarget, reason: Option<String>) -> Result<RevokeReport> {
+        // Entries no descriptor can match any more leave the store (the feed's seq survives).
+        self.store.prune_revocations(self.now()).await?;
         match target {
             RevokeTarget::Server(s) => servers::revoke(self, s, reason).await,
             RevokeTarget::Jti(jti) => issue::revoke_jti(self, jti, reason).await,
