@@ -5,12 +5,12 @@
 use async_trait::async_trait;
 use zeroize::Zeroizing;
 
+use crate::audit::AuditEvent;
 use crate::duration::Dur;
 use crate::keys::Jwks;
-use crate::audit::AuditEvent;
 use crate::model::{
-    AuditReport, ClientCreated, ClientInfo, ClientPolicy, Envelope, ImportEntry, KeyInfo, Revocation, RotateReport, ServerDetail, ServerEntry,
-    SignedFeed, Status, TokenCreated, TokenInfo,
+    AuditReport, ClientCreated, ClientInfo, ClientPolicy, Envelope, ImportEntry, KeyInfo, Revocation, RotateReport, ServerDetail,
+    ServerEntry, SignedFeed, Status, TokenCreated, TokenInfo,
 };
 use crate::store::{AuditFilter, ClientStatus, Role, ServerFilter, ServerUpdate};
 use crate::Result;

@@ -91,7 +91,14 @@ pub struct Ask<'a> {
 /// Decide whether `principal` may have a descriptor for `server` (the version asked for, or
 /// the latest; `None` when no such server exists), and for how long. The order is DESIGN §5:
 /// client → server found → status → transport → verified → rate limit.
-pub fn decide(principal: &Principal, ask: Ask<'_>, server: Option<&ServerRow>, rate: RateWindow, settings: &Settings, now: i64) -> Result<Grant> {
+pub fn decide(
+    principal: &Principal,
+    ask: Ask<'_>,
+    server: Option<&ServerRow>,
+    rate: RateWindow,
+    settings: &Settings,
+    now: i64,
+) -> Result<Grant> {
     let name = ask.wanted.split('@').next().unwrap_or(ask.wanted);
     let mut tenant = ask.tenant.map(str::to_owned);
     if let Principal::Client { id, record } = principal {
@@ -121,11 +128,8 @@ pub fn decide(principal: &Principal, ask: Ask<'_>, server: Option<&ServerRow>, r
         Status::Suspended => return Err(deny(DenyCode::PolicyBlocked, format!("{id} is suspended{why}"))),
         Status::Revoked | Status::Deleted => return Err(deny(DenyCode::ServerRevoked, format!("{id} is {status}{why}"))),
     }
-    let endpoint = row
-        .version
-        .endpoint
-        .clone()
-        .ok_or_else(|| deny(DenyCode::TransportNotSupported, format!("{id} has no streamable-http remote")))?;
+    let endpoint =
+        row.version.endpoint.clone().ok_or_else(|| deny(DenyCode::TransportNotSupported, format!("{id} has no streamable-http remote")))?;
     if settings.require_verified && !row.name.verified {
         return Err(deny(DenyCode::ServerUnverified, format!("{id} is not verified and this authority requires verified servers")));
     }

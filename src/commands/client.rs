@@ -111,7 +111,10 @@ pub(super) async fn run(ctx: &Ctx, cmd: ClientCommand) -> Result<()> {
         }
         ClientCommand::Suspend(args) => {
             let c = a.client_set_status(&args.id, ClientStatus::Suspended, args.reason).await?;
-            ctx.note(format!("suspended client {}: its requests are refused (policy_blocked); `mcpca revoke --client` also cuts off what it holds", c.id));
+            ctx.note(format!(
+                "suspended client {}: its requests are refused (policy_blocked); `mcpca revoke --client` also cuts off what it holds",
+                c.id
+            ));
             ctx.print(&c)
         }
         ClientCommand::Resume(args) => {

@@ -52,9 +52,7 @@ pub fn documents(v: Value) -> Result<Vec<Value>> {
     match v {
         Value::Array(items) => Ok(items),
         Value::Object(mut o) if o.contains_key("servers") => match o.remove("servers") {
-            Some(Value::Array(items)) => {
-                Ok(items.into_iter().map(|mut i| i.get_mut("server").map(Value::take).unwrap_or(i)).collect())
-            }
+            Some(Value::Array(items)) => Ok(items.into_iter().map(|mut i| i.get_mut("server").map(Value::take).unwrap_or(i)).collect()),
             _ => Err(Error::invalid("`servers` is not an array", "give an official list response: {\"servers\":[{\"server\":…}],…}")),
         },
         v @ Value::Object(_) => Ok(vec![v]),
@@ -103,7 +101,8 @@ async fn from_file(ctx: &Ctx, a: &impl Authority, args: &ImportArgs, report: &mu
     } else {
         std::fs::read_to_string(&args.source).map_err(|e| Error::io("cannot read", &args.source, e))?
     };
-    let value: Value = serde_json::from_str(&text).map_err(|e| Error::invalid(format!("{} is not JSON: {e}", args.source), "give a JSON file"))?;
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| Error::invalid(format!("{} is not JSON: {e}", args.source), "give a JSON file"))?;
     let docs = documents(value)?;
     let bar = progress(ctx, Some(docs.len() as u64));
     let mut numbered: Vec<(String, Value)> = docs.into_iter().enumerate().map(|(i, d)| (format!("#{}", i + 1), d)).collect();
@@ -144,7 +143,12 @@ async fn from_registry(ctx: &Ctx, a: &impl Authority, args: &ImportArgs, report:
             Some(c) => format!("page {page} (cursor {c})"),
             None => format!("page {page}"),
         };
-        let fail = |why: String| Error::invalid(format!("import stopped at {at} of {url}: {why}"), "entries of earlier pages were imported; run the same import again to resume (it skips what is there)");
+        let fail = |why: String| {
+            Error::invalid(
+                format!("import stopped at {at} of {url}: {why}"),
+                "entries of earlier pages were imported; run the same import again to resume (it skips what is there)",
+            )
+        };
         let resp = req.send().await.map_err(|e| fail(e.to_string()))?;
         if !resp.status().is_success() {
             return Err(fail(format!("HTTP {}", resp.status())));

@@ -151,7 +151,10 @@ fn load_feed(path: &std::path::Path, keys: &descriptor::KeySet, issuer: &str) ->
         Err(_) => text.trim().to_owned(),
     };
     crate::feed::Feed::from_jws(&jws, keys, Some(issuer)).map_err(|e| {
-        Error::invalid(format!("cannot use the revocation feed {}: {e}", path.display()), "give the output of `mcpca revocations` from the same authority")
+        Error::invalid(
+            format!("cannot use the revocation feed {}: {e}", path.display()),
+            "give the output of `mcpca revocations` from the same authority",
+        )
     })
 }
 

@@ -126,7 +126,18 @@ fn append_audit(tx: &rusqlite::Transaction<'_>, events: Vec<NewAuditEvent>) -> R
         seq += 1;
         let e = e.seal(seq, &prev);
         let details = if e.details.is_null() { None } else { Some(e.details.to_string()) };
-        stmt.execute(params![e.seq, e.at, e.actor, e.action, e.target, e.decision.map(Decision::as_str), e.code, details, e.prev_hash, e.hash])?;
+        stmt.execute(params![
+            e.seq,
+            e.at,
+            e.actor,
+            e.action,
+            e.target,
+            e.decision.map(Decision::as_str),
+            e.code,
+            details,
+            e.prev_hash,
+            e.hash
+        ])?;
         seqs.push(seq);
         prev = e.hash;
     }
@@ -226,7 +237,8 @@ fn insert_version(tx: &rusqlite::Transaction<'_>, new: &NewServerVersion) -> Res
     )?
     .execute(params![v.name, v.version, v.document, v.endpoint, v.status.as_str(), v.status_reason, v.status_changed_at, v.published_at, v.updated_at])?;
     for url in &new.remote_urls {
-        tx.prepare_cached("INSERT OR IGNORE INTO remote_urls (url, name, version) VALUES (?1, ?2, ?3)")?.execute(params![url, v.name, v.version])?;
+        tx.prepare_cached("INSERT OR IGNORE INTO remote_urls (url, name, version) VALUES (?1, ?2, ?3)")?
+            .execute(params![url, v.name, v.version])?;
     }
     recompute_latest(tx, &v.name)?;
     Ok(ImportOutcome::Imported)
@@ -355,7 +367,16 @@ impl Store for SqliteStore {
                     None => tx.execute(
                         "INSERT INTO keys (kid, state, public_key, sealed_private, created_at, activated_at, retire_at, retired_at) \
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                        params![k.kid, k.state.as_str(), k.public_key.as_slice(), k.sealed_private, k.created_at, k.activated_at, k.retire_at, k.retired_at],
+                        params![
+                            k.kid,
+                            k.state.as_str(),
+                            k.public_key.as_slice(),
+                            k.sealed_private,
+                            k.created_at,
+                            k.activated_at,
+                            k.retire_at,
+                            k.retired_at
+                        ],
                     )?,
                     Some(expect) => tx.execute(
                         "UPDATE keys SET state = ?2, sealed_private = ?3, activated_at = ?4, retire_at = ?5, retired_at = ?6 \
@@ -391,7 +412,10 @@ impl Store for SqliteStore {
                 ImportOutcome::Unchanged | ImportOutcome::DuplicateVersion => Err(Error::Conflict {
                     what: "server version",
                     id,
-                    hint: Some("published versions are immutable: publish a new version, or change authority fields with `mcpca server update`".into()),
+                    hint: Some(
+                        "published versions are immutable: publish a new version, or change authority fields with `mcpca server update`"
+                            .into(),
+                    ),
                 }),
             }
         })
@@ -540,7 +564,9 @@ impl Store for SqliteStore {
     async fn revocation_seq(&self) -> Result<i64> {
         // AUTOINCREMENT keeps the highest seq in sqlite_sequence even after pruning.
         self.run(|c| {
-            Ok(c.query_row("SELECT seq FROM sqlite_sequence WHERE name = 'revocations'", [], |r| r.get::<_, i64>(0)).optional()?.unwrap_or(0))
+            Ok(c.query_row("SELECT seq FROM sqlite_sequence WHERE name = 'revocations'", [], |r| r.get::<_, i64>(0))
+                .optional()?
+                .unwrap_or(0))
         })
         .await
     }
@@ -584,7 +610,9 @@ impl Store for SqliteStore {
     async fn find_client_by_secret(&self, hash: &[u8; 32]) -> Result<Option<ClientRow>> {
         let hash = *hash;
         self.run(move |c| {
-            Ok(c.prepare_cached("SELECT * FROM clients WHERE secret_hash = ?1")?.query_row([hash.as_slice()], client_from_row).optional()?)
+            Ok(c.prepare_cached("SELECT * FROM clients WHERE secret_hash = ?1")?
+                .query_row([hash.as_slice()], client_from_row)
+                .optional()?)
         })
         .await
     }
@@ -664,7 +692,9 @@ impl Store for SqliteStore {
     async fn find_token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRow>> {
         let hash = *hash;
         self.run(move |c| {
-            Ok(c.prepare_cached("SELECT * FROM admin_tokens WHERE token_hash = ?1")?.query_row([hash.as_slice()], token_from_row).optional()?)
+            Ok(c.prepare_cached("SELECT * FROM admin_tokens WHERE token_hash = ?1")?
+                .query_row([hash.as_slice()], token_from_row)
+                .optional()?)
         })
         .await
     }
@@ -700,7 +730,8 @@ impl Store for SqliteStore {
         self.run(move |c| {
             let mut sql = String::from("SELECT * FROM audit WHERE at >= ?1");
             if f.server.is_some() {
-                sql.push_str(" AND (target = ?2 OR target LIKE ?2 || '@%')");
+                // Exact and case-sensitive: LIKE would ignore case and treat `_` in names as a wildcard.
+                sql.push_str(" AND (target = ?2 OR substr(target, 1, length(?2) + 1) = ?2 || '@')");
             }
             if f.client.is_some() {
                 sql.push_str(" AND (actor = ?3 OR (target = ?3 AND action LIKE 'client.%'))");
@@ -735,8 +766,10 @@ impl Store for SqliteStore {
     async fn issued_since(&self, client: &str, since: i64) -> Result<(u32, Option<i64>)> {
         let client = client.to_owned();
         self.run(move |c| {
-            Ok(c.prepare_cached("SELECT count(*), min(at) FROM audit WHERE actor = ?1 AND action = 'issue' AND decision = 'allow' AND at >= ?2")?
-                .query_row(params![client, since], |r| Ok((r.get(0)?, r.get(1)?)))?)
+            Ok(c.prepare_cached(
+                "SELECT count(*), min(at) FROM audit WHERE actor = ?1 AND action = 'issue' AND decision = 'allow' AND at >= ?2",
+            )?
+            .query_row(params![client, since], |r| Ok((r.get(0)?, r.get(1)?)))?)
         })
         .await
     }

@@ -48,7 +48,8 @@ pub async fn story(s: &dyn Store) {
     let dup = s.add_server_version(version(w, "1.9.0", 4, "https://w.acme.dev/mcp"), ev("server.add", "x")).await.unwrap_err();
     assert!(matches!(dup, Error::Conflict { .. }), "{dup}");
     // A remote URL belongs to one server.
-    let taken = s.add_server_version(version("io.github.other/x", "1.0.0", 5, "https://w.acme.dev/mcp"), ev("server.add", "x")).await.unwrap_err();
+    let taken =
+        s.add_server_version(version("io.github.other/x", "1.0.0", 5, "https://w.acme.dev/mcp"), ev("server.add", "x")).await.unwrap_err();
     assert!(matches!(taken, Error::Conflict { .. }), "{taken}");
     assert!(s.get_server("io.github.other/x", None).await.unwrap().is_none(), "a refused add leaves nothing behind");
 
@@ -144,7 +145,15 @@ async fn governance(s: &dyn Store) {
     s.remove_client("ci-bot", None, ev("client.remove", "ci-bot")).await.unwrap();
     assert!(matches!(s.remove_client("ci-bot", None, ev("client.remove", "ci-bot")).await.unwrap_err(), Error::NotFound { .. }));
 
-    let token = TokenRow { id: "at_1".into(), name: Some("ops".into()), role: Role::Reader, token_hash: [9; 32], created_at: 30, expires_at: None, revoked_at: None };
+    let token = TokenRow {
+        id: "at_1".into(),
+        name: Some("ops".into()),
+        role: Role::Reader,
+        token_hash: [9; 32],
+        created_at: 30,
+        expires_at: None,
+        revoked_at: None,
+    };
     s.add_token(token.clone(), ev("token.create", "at_1")).await.unwrap();
     assert_eq!(s.find_token_by_hash(&[9; 32]).await.unwrap().as_ref(), Some(&token));
     s.revoke_token("at_1", 31, ev("token.revoke", "at_1")).await.unwrap();

@@ -35,16 +35,16 @@ pub(crate) fn validate_id(id: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid(
-            format!("{id:?} is not a usable client id"),
-            "use 1–128 letters, digits and . _ - : @ (`operator` is reserved)",
-        ))
+        Err(Error::invalid(format!("{id:?} is not a usable client id"), "use 1–128 letters, digits and . _ - : @ (`operator` is reserved)"))
     }
 }
 
 pub(crate) fn validate_policy(p: &ClientPolicy) -> Result<()> {
     if p.allow.is_empty() {
-        return Err(Error::invalid("a client needs at least one --allow pattern", "e.g. --allow 'io.github.acme/*' (or --allow '*' for every server)"));
+        return Err(Error::invalid(
+            "a client needs at least one --allow pattern",
+            "e.g. --allow 'io.github.acme/*' (or --allow '*' for every server)",
+        ));
     }
     p.allow.iter().try_for_each(|a| validate_pattern(a))?;
     if p.max_ttl.is_some_and(|d| d.secs() == 0 || d > crate::duration::MAX_TTL_CEILING) {
@@ -116,7 +116,8 @@ pub(super) async fn set_status(a: &LocalAuthority, id: &str, status: ClientStatu
     row.status = status;
     row.status_reason = if status == ClientStatus::Active { None } else { reason.clone() };
     row.updated_at = a.now();
-    let event = a.event(&format!("client.{}", if status == ClientStatus::Active { "resume" } else { "suspend" }), id)
+    let event = a
+        .event(&format!("client.{}", if status == ClientStatus::Active { "resume" } else { "suspend" }), id)
         .details(serde_json::json!({ "reason": reason }));
     a.store.update_client(row.clone(), None, event).await?;
     Ok(info(&row))
@@ -194,7 +195,8 @@ pub(super) async fn token_create(a: &LocalAuthority, role: Role, name: Option<St
         expires_at: expires.map(|d| now + d.as_i64()),
         revoked_at: None,
     };
-    let event = a.event("token.create", &row.id).details(serde_json::json!({ "role": role, "name": row.name, "expires_at": row.expires_at }));
+    let event =
+        a.event("token.create", &row.id).details(serde_json::json!({ "role": role, "name": row.name, "expires_at": row.expires_at }));
     a.store.add_token(row.clone(), event).await?;
     Ok(TokenCreated { token: token_info(&row, now), secret: secret.to_string() })
 }
@@ -207,7 +209,8 @@ pub(super) async fn token_list(a: &LocalAuthority) -> Result<Vec<TokenInfo>> {
 pub(super) async fn token_revoke(a: &LocalAuthority, id: &str) -> Result<TokenInfo> {
     let now = a.now();
     a.store.revoke_token(id, now, a.event("token.revoke", id)).await?;
-    let t = a.store.list_tokens().await?.into_iter().find(|t| t.id == id).ok_or_else(|| Error::NotFound { what: "token", id: id.into() })?;
+    let t =
+        a.store.list_tokens().await?.into_iter().find(|t| t.id == id).ok_or_else(|| Error::NotFound { what: "token", id: id.into() })?;
     Ok(token_info(&t, now))
 }
 

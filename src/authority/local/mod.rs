@@ -20,9 +20,9 @@ mod issue;
 mod keys;
 mod servers;
 
-pub use init::{init, InitReport};
 /// The authority's client rules, for checks made before any change (`mcpca apply`).
 pub(crate) use clients::{validate_id as validate_client_id, validate_policy as validate_client_policy};
+pub use init::{init, InitReport};
 
 /// Walk the whole audit log, page by page, in order (`audit export`).
 pub async fn export_audit(a: &LocalAuthority, f: impl FnMut(&[crate::audit::AuditEvent]) -> Result<()>) -> Result<()> {

@@ -14,8 +14,9 @@ pub(crate) fn entry(row: &ServerRow) -> Result<ServerEntry> {
     let server = serde_json::value::RawValue::from_string(row.version.document.clone())
         .map_err(|e| Error::Store(format!("stored document of {}@{} is not JSON: {e}", row.version.name, row.version.version)))?;
     let (n, v) = (&row.name, &row.version);
-    // The reason and time shown are those of the status in force.
-    let version_rules = v.status >= n.status;
+    // The reason and time shown are those of the status in force; when name and version have
+    // the same status, those of the latest change.
+    let version_rules = v.status > n.status || (v.status == n.status && v.status_changed_at >= n.status_changed_at);
     let (reason, changed) = if version_rules { (&v.status_reason, v.status_changed_at) } else { (&n.status_reason, n.status_changed_at) };
     Ok(ServerEntry::new(
         row.version.name.clone(),
@@ -44,7 +45,12 @@ fn field(doc: &serde_json::Value, k: &str) -> String {
 }
 
 /// A validated document as a version to store.
-fn new_version(doc: &serde_json::Value, verified: Option<bool>, max_ttl: Option<crate::duration::Dur>, now: i64) -> Result<NewServerVersion> {
+fn new_version(
+    doc: &serde_json::Value,
+    verified: Option<bool>,
+    max_ttl: Option<crate::duration::Dur>,
+    now: i64,
+) -> Result<NewServerVersion> {
     let (name, version) = (field(doc, "name"), field(doc, "version"));
     let remote_urls = validate::remote_urls(doc).iter().filter_map(|u| canonical_url(u).ok()).collect();
     let row = ServerVersionRow {
