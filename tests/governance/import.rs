@@ -107,6 +107,9 @@ fn invalid_entries_are_reported_and_valid_ones_imported() {
     latest["version"] = json!("latest");
     let mut range = doc("io.github.acme/range", "1.0.0");
     range["version"] = json!("^1.2");
+    // A remote URL belongs to one server name.
+    let mut stolen = doc("io.github.evil/thief", "1.0.0");
+    stolen["remotes"][0]["url"] = doc("io.github.acme/a", "1.0.0")["remotes"][0]["url"].clone();
     let mut http = doc("io.github.acme/http", "1.0.0");
     http["remotes"][0]["url"] = json!("http://http.acme.dev/mcp");
     let entries = json!([
@@ -119,15 +122,16 @@ fn invalid_entries_are_reported_and_valid_ones_imported() {
         http,
         42,
         seed_docs()[0],
+        stolen,
     ]);
     let file = h.scratch_json("mixed.json", &entries);
     let events = h.audit_count();
     let report = import(&h, file.to_str().unwrap(), &[]).success().json();
-    counts(&report, 3, 0, 6, 0);
+    counts(&report, 3, 0, 7, 0);
     let e = report["entries"].as_array().unwrap();
-    assert_eq!(e.len(), 9);
+    assert_eq!(e.len(), 10);
     let status: Vec<&str> = e.iter().map(|x| x["status"].as_str().unwrap()).collect();
-    assert_eq!(status, ["imported", "invalid", "invalid", "invalid", "imported", "invalid", "invalid", "invalid", "imported"]);
+    assert_eq!(status, ["imported", "invalid", "invalid", "invalid", "imported", "invalid", "invalid", "invalid", "imported", "invalid"]);
     let reason = |i: usize| e[i]["reason"].as_str().unwrap_or_else(|| panic!("no reason: {}", e[i])).to_owned();
     assert!(reason(1).contains("/name") && reason(1).contains("name-pattern"), "{}", reason(1));
     assert!(reason(2).contains("/description") && reason(2).contains("100"), "{}", reason(2));
@@ -135,6 +139,7 @@ fn invalid_entries_are_reported_and_valid_ones_imported() {
     assert!(reason(5).contains("/version"), "{}", reason(5));
     assert!(reason(6).contains("/remotes/0/url"), "{}", reason(6));
     assert!(!reason(7).is_empty());
+    assert!(reason(9).contains("belongs to io.github.acme/a"), "{}", reason(9));
     assert!(e.iter().filter(|x| x["status"] == "imported").all(|x| x.get("reason").is_none()));
     assert_eq!(e[8]["source"], "#9");
 
@@ -147,8 +152,8 @@ fn invalid_entries_are_reported_and_valid_ones_imported() {
 
     // --summary keeps only the entries that need attention.
     let report = import(&h, file.to_str().unwrap(), &["--summary"]).success().json();
-    counts(&report, 0, 3, 6, 0);
-    assert_eq!(report["entries"].as_array().unwrap().len(), 6);
+    counts(&report, 0, 3, 7, 0);
+    assert_eq!(report["entries"].as_array().unwrap().len(), 7);
     assert!(report["entries"].as_array().unwrap().iter().all(|x| x["status"] == "invalid"));
 }
 

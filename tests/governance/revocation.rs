@@ -322,3 +322,45 @@ fn a_tampered_or_foreign_feed_makes_verify_exit_2() {
     }
     verify(&h, &token, WEATHER, Some(&h.root().join("missing.jws")), &[]).fails(2).no_stdout();
 }
+
+#[test]
+fn a_jti_in_any_uuid_spelling_revokes_the_descriptor() {
+    let h = Home::init();
+    h.add_server(WEATHER, &[]);
+    for (i, spell) in [
+        (|j: &str| j.to_ascii_uppercase()) as fn(&str) -> String,
+        |j: &str| j.replace('-', ""),
+        |j: &str| format!("{{{j}}}"),
+        |j: &str| format!("urn:uuid:{j}"),
+        |j: &str| format!("  {j}\n"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        h.set_now(T0 + 10 * i as i64);
+        let env = h.issue_json(WEATHER, &[]);
+        let jti = env["jti"].as_str().unwrap();
+        let r = h.cmd(["revoke", "--jti", &spell(jti), "-o", "json"]).success().json();
+        assert_eq!(r["revocation"]["id"], jti, "stored in the descriptor's own spelling");
+        let (feed, _) = h.feed_file(&format!("f{i}.jws"), &[]);
+        revoked(verify(&h, env["descriptor"].as_str().unwrap(), WEATHER, Some(&feed), &[]));
+        assert_eq!(h.last_event()["target"], jti);
+    }
+}
+
+#[test]
+fn a_server_entry_matches_that_name_exactly() {
+    let h = Home::init();
+    h.add_server(WEATHER, &[]);
+    h.add_server("io.github.acme/weather2", &[]);
+    h.add_server("io.github.acme/weathe", &[]);
+    let w = h.issue(WEATHER, &[]);
+    let w2 = h.issue("io.github.acme/weather2", &[]);
+    let w0 = h.issue("io.github.acme/weathe", &[]);
+    h.cmd(["revoke", WEATHER]).success();
+    h.cmd(["revoke", "io.github.acme/weathe@2.0.0"]).fails(2);
+    let (feed, _) = h.feed_file("feed.jws", &[]);
+    revoked(verify(&h, &w, WEATHER, Some(&feed), &[]));
+    verify(&h, &w2, "io.github.acme/weather2", Some(&feed), &[]).success();
+    verify(&h, &w0, "io.github.acme/weathe", Some(&feed), &[]).success();
+}

@@ -103,12 +103,16 @@ pub(super) async fn find_revocation(a: &LocalAuthority, entry: &NewRevocation) -
 
 pub(super) async fn revoke_jti(a: &LocalAuthority, jti: &str, reason: Option<String>) -> Result<RevokeReport> {
     let jti = jti.trim();
-    if Uuid::parse_str(jti).is_err() {
+    // Descriptors carry the canonical form (lower-case, hyphenated); the feed matches it exactly,
+    // so an upper-case, simple or braced spelling is stored canonical.
+    let Ok(uuid) = Uuid::parse_str(jti) else {
         return Err(Error::invalid(
             format!("{jti:?} is not a descriptor id"),
             "a jti is a UUID, as printed by `mcpca issue -o json` or `mcpca inspect`",
         ));
-    }
+    };
+    let jti = uuid.to_string();
+    let jti = jti.as_str();
     let now = a.now();
     let entry =
         NewRevocation { kind: RevocationKind::Jti, id: jti.to_owned(), revoked_at: now, expires_at: now + a.max_validity(), reason };
