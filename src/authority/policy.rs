@@ -115,7 +115,11 @@ pub fn decide(
                 return Err(deny(DenyCode::PolicyBlocked, format!("client {id} belongs to tenant {have}, not {asked}")));
             }
             (Some(have), _) => tenant = Some(have.clone()),
-            (None, _) => {}
+            // A client without a tenant cannot choose one: servers may trust `client.tenant`.
+            (None, Some(asked)) => {
+                return Err(deny(DenyCode::PolicyBlocked, format!("client {id} has no tenant and cannot ask for tenant {asked}")));
+            }
+            (None, None) => {}
         }
     }
     let row = server.ok_or_else(|| deny(DenyCode::ServerNotFound, format!("no server {} in the registry", ask.wanted)))?;

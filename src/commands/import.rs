@@ -87,9 +87,11 @@ pub(super) async fn run(ctx: &Ctx, a: &impl Authority, args: ImportArgs) -> Resu
     if args.summary {
         report.entries.retain(|e| e.status == ImportStatus::Invalid || e.status == ImportStatus::DuplicateVersion);
     }
-    // What was imported stays imported; print the report even when a page failed.
-    ctx.note(summary(&report));
-    ctx.print(&report)?;
+    // What was imported stays imported: report it even when a later page failed.
+    if outcome.is_ok() || !report.entries.is_empty() {
+        ctx.note(summary(&report));
+        ctx.print(&report)?;
+    }
     outcome
 }
 

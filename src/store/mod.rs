@@ -253,6 +253,14 @@ pub enum ImportOutcome {
     UrlConflict(String),
 }
 
+/// A rate limit to enforce while recording an issuance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateCheck {
+    pub client: String,
+    pub since: i64,
+    pub limit: u32,
+}
+
 /// Persistence of an authority. Every method is one transaction.
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
@@ -323,6 +331,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn audit_page(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditEvent>>;
     /// Allowed issuances to `client` at or after `since`: how many, and the earliest instant.
     async fn issued_since(&self, client: &str, since: i64) -> Result<(u32, Option<i64>)>;
+    /// Append an `allow` issuance event, atomically re-checking the client's rate first: when
+    /// `limit` allowed issuances of `client` since `since` exist already, nothing is written and
+    /// the window is returned instead (so concurrent issuers cannot overshoot the limit).
+    async fn record_issue(&self, event: NewAuditEvent, rate: Option<RateCheck>) -> Result<std::result::Result<i64, (u32, Option<i64>)>>;
 }
 
 /// Order two versions as the official registry does: semantic versions by semver; other

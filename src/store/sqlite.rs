@@ -144,6 +144,12 @@ fn append_audit(tx: &rusqlite::Transaction<'_>, events: Vec<NewAuditEvent>) -> R
     Ok(seqs)
 }
 
+/// Allowed issuances of `client` at or after `since`: how many, and the earliest.
+fn issued_window(c: &Connection, client: &str, since: i64) -> Result<(u32, Option<i64>)> {
+    Ok(c.prepare_cached("SELECT count(*), min(at) FROM audit WHERE actor = ?1 AND action = 'issue' AND decision = 'allow' AND at >= ?2")?
+        .query_row(params![client, since], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
 fn audit_from_row(r: &Row<'_>) -> rusqlite::Result<AuditEvent> {
     let decision: Option<String> = r.get("decision")?;
     let details: Option<String> = r.get("details")?;
@@ -763,14 +769,24 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn issued_since(&self, client: &str, since: i64) -> Result<(u32, Option<i64>)> {
-        let client = client.to_owned();
-        self.run(move |c| {
-            Ok(c.prepare_cached(
-                "SELECT count(*), min(at) FROM audit WHERE actor = ?1 AND action = 'issue' AND decision = 'allow' AND at >= ?2",
-            )?
-            .query_row(params![client, since], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    async fn record_issue(&self, event: NewAuditEvent, rate: Option<RateCheck>) -> Result<std::result::Result<i64, (u32, Option<i64>)>> {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if let Some(r) = &rate {
+                let window = issued_window(&tx, &r.client, r.since)?;
+                if window.0 >= r.limit {
+                    return Ok(Err(window));
+                }
+            }
+            let seq = append_audit(&tx, vec![event])?;
+            tx.commit()?;
+            Ok(Ok(seq.first().copied().unwrap_or_default()))
         })
         .await
+    }
+
+    async fn issued_since(&self, client: &str, since: i64) -> Result<(u32, Option<i64>)> {
+        let client = client.to_owned();
+        self.run(move |c| issued_window(c, &client, since)).await
     }
 }

@@ -101,6 +101,8 @@ fn client_side_denials_are_policy_blocked() {
     }
     let env = allowed(&h, WEATHER, Some("all"), &[]);
     assert!(decode_jws(env["descriptor"].as_str().unwrap()).1["client"].get("tenant").is_none());
+    // A client without a tenant cannot pick one: servers may trust `client.tenant`.
+    denied(&h, WEATHER, Some("all"), &["--tenant", "evil"], "policy_blocked").stderr_has(&["no tenant", "evil"]);
 
     // The client check comes first: an unknown client asking for an unknown server is policy_blocked.
     denied(&h, "io.github.acme/nope", Some("ghost"), &[], "policy_blocked");
@@ -251,6 +253,26 @@ fn rate_limited_with_the_seconds_to_wait_then_allowed_again() {
     // The rate limit can be raised.
     h.cmd(["client", "update", "slide", "--rate", "3/min"]).success();
     allowed(&h, WEATHER, Some("slide"), &[]);
+}
+
+#[test]
+fn concurrent_issuers_cannot_overshoot_a_rate_limit() {
+    let h = setup();
+    h.add_client("one", &["--allow", "*", "--rate", "1/min"]);
+    // Eight processes at the same instant: the limit is re-checked in the transaction that
+    // records the issuance, so exactly one gets a descriptor.
+    let children: Vec<_> = (0..8).map(|_| h.command(["issue", "--server", WEATHER, "--client", "one"]).spawn()).collect();
+    let outs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+    let ok = outs.iter().filter(|o| o.status.success()).count();
+    assert_eq!(ok, 1, "{:?}", outs.iter().map(|o| String::from_utf8_lossy(&o.stderr).into_owned()).collect::<Vec<_>>());
+    for o in outs.iter().filter(|o| !o.status.success()) {
+        assert_eq!(o.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("rate_limited"), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(o.stdout.is_empty());
+    }
+    let allows = h.audit(&["--client", "one", "--decision", "allow"]);
+    assert_eq!(allows.len(), 1);
+    assert_eq!(h.audit(&["--client", "one", "--decision", "deny"]).len(), 7);
 }
 
 #[test]

@@ -247,6 +247,10 @@ fn since_returns_newer_entries_and_expired_entries_drop_out() {
     let (_, since3) = h.feed_file("s3.jws", &["--since", "3"]);
     assert_eq!(since3["seq"], 3);
     assert!(ids(&since3).is_empty());
+    // A cursor beyond the head gets the real head back, so a follower can recover.
+    let (_, beyond) = h.feed_file("s9.jws", &["--since", "99"]);
+    assert_eq!(beyond["seq"], 3);
+    assert!(ids(&beyond).is_empty());
     h.cmd(["revocations", "--since", "soon"]).fails(2).no_stdout();
 
     // An entry stays until no descriptor it matches can be valid, then drops out; seq stays.

@@ -301,6 +301,12 @@ impl Run {
         self
     }
 
+    /// Start it in the background (stdin closed, output captured).
+    pub fn spawn(mut self) -> std::process::Child {
+        self.cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        self.cmd.spawn().unwrap()
+    }
+
     /// Run to completion (stdin closed).
     pub fn run(mut self) -> Output {
         self.cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());

@@ -60,7 +60,9 @@ pub(super) async fn feed(a: &LocalAuthority, since: i64) -> Result<SignedFeed> {
     let now = a.now();
     let revocations = a.store.list_revocations(since).await?;
     let mut feed = Feed::build(&a.settings.issuer, &revocations, since, now);
-    feed.seq = feed.seq.max(a.store.revocation_seq().await?);
+    // The store's head, even when `since` is beyond it: a follower holding a wrong cursor
+    // learns the real one.
+    feed.seq = a.store.revocation_seq().await?;
     let key = super::keys::active(a).await?;
     Ok(SignedFeed { jws: feed.sign(&key), feed })
 }

@@ -10,7 +10,7 @@ use crate::authority::{decide, Ask, IssueRequest, Principal, RateWindow, RevokeR
 use crate::clock::rfc3339;
 use crate::descriptor::{canonical_url, Claims, ClientClaims, DescriptorSigner, McpClaims, ServerClaims, HEADER_NAME};
 use crate::model::{Envelope, Revocation, RevocationKind, ServerRef};
-use crate::store::NewRevocation;
+use crate::store::{NewRevocation, RateCheck};
 use crate::{Error, Result};
 
 /// Decide, sign, and record the decision. The descriptor is handed out only after its audit
@@ -39,15 +39,7 @@ pub(crate) async fn issue_as(a: &LocalAuthority, principal: &Principal, req: &Is
     let subject = principal.subject().to_owned();
     let grant = match decide(principal, ask, row.as_ref(), rate, &a.settings, now) {
         Ok(g) => g,
-        Err(e) => {
-            if let Error::Denied { code, message, .. } = &e {
-                let event = NewAuditEvent::new(now, &subject, "issue", &wanted)
-                    .decision(Decision::Deny, Some(code.as_str()))
-                    .details(json!({ "reason": message, "ttl": req.ttl.map(|t| t.to_string()) }));
-                a.store.append_audit(vec![event]).await?;
-            }
-            return Err(e);
-        }
+        Err(e) => return Err(record_denial(a, e, now, &subject, &wanted, req).await),
     };
     let Some(row) = row else { return Err(Error::Store("decision allowed a missing server".into())) };
     let aud = canonical_url(&grant.endpoint).map_err(|e| Error::Store(format!("stored endpoint of {}: {e}", row.version.name)))?;
@@ -70,14 +62,21 @@ pub(crate) async fn issue_as(a: &LocalAuthority, principal: &Principal, req: &Is
             endpoint: grant.endpoint.clone(),
             server: ServerClaims { id: row.version.name.clone(), version: row.version.version.clone(), verified: row.name.verified },
         }),
-        client: Some(ClientClaims { id: subject, tenant }),
+        client: Some(ClientClaims { id: subject.clone(), tenant }),
     };
     let descriptor = signer.sign(&claims);
     let event = NewAuditEvent::new(now, &claims.sub, "issue", format!("{}@{}", row.version.name, row.version.version))
         .decision(Decision::Allow, None)
         .details(json!({ "jti": jti, "kid": signer.kid(), "ttl": ttl, "exp": claims.exp, "tenant": claims.client.as_ref().and_then(|c| c.tenant.clone()) }));
-    // Fail closed: no audit record, no descriptor.
-    a.store.append_audit(vec![event]).await?;
+    // Fail closed: no audit record, no descriptor. The client's rate is checked again in the
+    // same transaction, so concurrent issuers cannot overshoot it.
+    let recheck = principal.record().and_then(|c| c.rate_per_min.map(|limit| RateCheck { client: c.id.clone(), since: now - 59, limit }));
+    if let Err((issued, oldest)) = a.store.record_issue(event, recheck).await? {
+        let late = decide(principal, ask, Some(&row), RateWindow { issued, oldest }, &a.settings, now)
+            .err()
+            .unwrap_or_else(|| Error::Store("rate window changed while issuing".into()));
+        return Err(record_denial(a, late, now, &subject, &wanted, req).await);
+    }
     Ok(Envelope {
         descriptor,
         endpoint: grant.endpoint,
@@ -88,6 +87,19 @@ pub(crate) async fn issue_as(a: &LocalAuthority, principal: &Principal, req: &Is
         jti,
         clamped: grant.clamp,
     })
+}
+
+/// Record a denial in the audit log and hand it back; if the record cannot be written, that
+/// failure is what the caller sees.
+async fn record_denial(a: &LocalAuthority, e: Error, now: i64, subject: &str, wanted: &str, req: &IssueRequest) -> Error {
+    let Error::Denied { code, message, .. } = &e else { return e };
+    let event = NewAuditEvent::new(now, subject, "issue", wanted)
+        .decision(Decision::Deny, Some(code.as_str()))
+        .details(json!({ "reason": message, "ttl": req.ttl.map(|t| t.to_string()) }));
+    match a.store.append_audit(vec![event]).await {
+        Ok(_) => e,
+        Err(store) => store,
+    }
 }
 
 /// The stored revocation matching a just-written entry (to report its `seq`).
