@@ -104,6 +104,10 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Write the authority's servers and clients as a file for `mcpca apply` (never secrets).
     Export(ExportStateArgs),
+    /// Run the authority as an HTTP service (connect, JWKS, OAuth, registry API, admin API).
+    ///
+    /// On an empty home it initialises itself and writes a one-time admin token to a 0600 file.
+    Serve(ServeArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
 }
@@ -644,6 +648,41 @@ pub struct ExportStateArgs {
     /// Write to FILE (never overwrites) instead of stdout; YAML unless `-o json`.
     #[arg(long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+/// `mcpca serve`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  mcpca serve                                   # http://127.0.0.1:8421, initialising the home if empty
+  mcpca serve --listen 0.0.0.0:8443 --issuer https://ca.example.com --tls-cert cert.pem --tls-key key.pem
+  mcpca serve --listen 127.0.0.1:0 --log-format json   # any free port; the address is printed on stdout
+
+SIGTERM or Ctrl-C: in-flight requests finish, then the process exits.")]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "MCPCA_LISTEN", default_value = "127.0.0.1:8421", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// The authority's public URL (`iss`), overriding config.yaml and MCPCA_ISSUER.
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// TLS certificate chain (PEM); serves HTTPS with --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// Log format of `serve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// `mcpca completions`.

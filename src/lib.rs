@@ -22,6 +22,7 @@ pub mod model;
 pub mod output;
 pub mod registry;
 pub mod secrets;
+pub mod server;
 pub mod state;
 pub mod store;
 

@@ -24,6 +24,7 @@ mod issue;
 mod key;
 mod keysource;
 mod revoke;
+mod serve;
 mod server;
 
 /// What every command gets: the global options, the clock and the resolved paths.
@@ -118,6 +119,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Verify(a) => inspect::verify(&ctx, a).await,
         Command::Revoke(a) => revoke::run(&ctx, a).await,
         Command::Revocations(a) => revoke::list(&ctx, a).await,
+        Command::Serve(a) => serve::run(&ctx, a).await,
         Command::Completions(a) => completions::run(&ctx, a),
     }
 }

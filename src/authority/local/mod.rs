@@ -153,6 +153,11 @@ impl LocalAuthority {
         self.clock.now()
     }
 
+    /// The authority's clock, in Unix seconds.
+    pub fn now_secs(&self) -> i64 {
+        self.clock.now()
+    }
+
     /// The KEK, loaded on first use and checked against the value written at `init`.
     async fn kek(&self) -> Result<&Kek> {
         if let Some(k) = self.kek.get() {

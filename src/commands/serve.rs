@@ -1,0 +1,118 @@
+//! `mcpca serve`: initialise an empty home, open the authority, bind, print the address, and
+//! serve until SIGTERM or Ctrl-C.
+
+use std::io::Write as _;
+use std::sync::Arc;
+
+use super::Ctx;
+use crate::authority::local::init;
+use crate::authority::{Authority, LocalAuthority};
+use crate::cli::{LogFormat, ServeArgs};
+use crate::config::Overrides;
+use crate::server::AppState;
+use crate::store::Role;
+use crate::{fsutil, Error, Result};
+
+/// File in the home that receives the admin token made when `serve` initialises a home.
+pub const ADMIN_TOKEN_FILE: &str = "admin-token";
+
+fn logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MCPCA_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal as _;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal());
+    // A second initialisation (tests running several servers) is harmless.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+/// Wait for Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+pub(super) async fn run(ctx: &Ctx, args: ServeArgs) -> Result<()> {
+    logging(args.log_format);
+    let overrides = Overrides { issuer: args.issuer.clone() };
+    let fresh = !ctx.paths.config_file.exists();
+    if fresh {
+        let report = init(&ctx.paths, args.issuer.as_deref(), Arc::clone(&ctx.clock)).await?;
+        for c in &report.created {
+            ctx.note(format!("created {c}"));
+        }
+    }
+    let authority = LocalAuthority::open(&ctx.paths, &overrides, Arc::clone(&ctx.clock))?;
+    if fresh {
+        let token = authority.token_create(Role::Admin, Some("bootstrap".into()), None).await?;
+        let dir = ctx.paths.config_file.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+        let path = dir.join(ADMIN_TOKEN_FILE);
+        fsutil::create_secret(&path, format!("{}\n", token.secret).as_bytes())?;
+        ctx.note(format!(
+            "wrote a one-time admin token ({}) to {} (mode 0600): keep it, then delete the file",
+            token.token.id,
+            path.display()
+        ));
+    }
+    let issuer = authority.settings().issuer.clone();
+    let state = AppState::new(authority);
+    let listener =
+        tokio::net::TcpListener::bind(args.listen).await.map_err(|e| Error::io("cannot listen on", args.listen.to_string(), e))?;
+    let addr = listener.local_addr().map_err(|e| Error::io("cannot read the address of", args.listen.to_string(), e))?;
+    let scheme = if args.tls_cert.is_some() { "https" } else { "http" };
+    // The bound address is data (scripts read it, port 0 included): stdout, then flush.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{scheme}://{addr}");
+    let _ = out.flush();
+    drop(out);
+    tracing::info!(%addr, %issuer, "mcpca serving");
+    match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => serve_tls(listener, state, cert, key).await,
+        _ => crate::server::serve(listener, state, shutdown_signal()).await.map_err(|e| Error::io("server failed on", addr.to_string(), e)),
+    }
+}
+
+async fn serve_tls(listener: tokio::net::TcpListener, state: Arc<AppState>, cert: &std::path::Path, key: &std::path::Path) -> Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await.map_err(|e| {
+        Error::invalid(
+            format!("cannot load TLS certificate {} / key {}: {e}", cert.display(), key.display()),
+            "give PEM files: a certificate chain and its private key",
+        )
+    })?;
+    let handle = axum_server::Handle::new();
+    let h = handle.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        h.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+    });
+    let std_listener = listener.into_std().map_err(|e| Error::io("cannot use the listener", "tls", e))?;
+    let app = crate::server::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum_server::from_tcp_rustls(std_listener, config)
+        .handle(handle)
+        .serve(app)
+        .await
+        .map_err(|e| Error::io("server failed on", "tls listener", e))
+}

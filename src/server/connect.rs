@@ -1,0 +1,62 @@
+//! `POST /v1/connect`: a client asks for a descriptor (DESIGN §3, §7).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::{client_from_bearer, ApiError, ApiResult, AppState};
+use crate::authority::{IssueRequest, Principal, ServerRefArg};
+use crate::duration::Dur;
+use crate::model::Envelope;
+
+/// Body of a connect request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectRequest {
+    pub server_ref: String,
+    #[serde(default)]
+    pub client: Option<ClientPart>,
+    #[serde(default)]
+    pub ttl: Option<String>,
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+/// The optional `client` member.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientPart {
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+}
+
+/// Routes of this module.
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new().route("/v1/connect", post(connect))
+}
+
+async fn connect(State(state): State<Arc<AppState>>, headers: HeaderMap, body: axum::body::Bytes) -> ApiResult<Json<Envelope>> {
+    let client = client_from_bearer(&state, &headers).await?;
+    let req: ConnectRequest = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_request", format!("body: {e}")))?;
+    let part = req.client.unwrap_or(ClientPart { client_id: None, tenant_id: None });
+    if part.client_id.as_deref().is_some_and(|id| id != client.id) {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "policy_blocked",
+            "client.client_id is not the client of the credentials",
+        ));
+    }
+    let server: ServerRefArg = req.server_ref.parse().map_err(|e: String| ApiError::bad_request("invalid_request", e))?;
+    let ttl = req.ttl.as_deref().map(str::parse::<Dur>).transpose().map_err(|e| ApiError::bad_request("invalid_request", e.to_string()))?;
+    let request = IssueRequest { server, ttl, client: Some(client.id.clone()), tenant: part.tenant_id, scope: req.scope };
+    let principal = Principal::Client { id: client.id.clone(), record: Some(Box::new(client)) };
+    let result = state.authority.issue_for(&principal, &request).await;
+    state.metrics.record_issue(&request.server.name, &result);
+    Ok(Json(result?))
+}

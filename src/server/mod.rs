@@ -1,0 +1,95 @@
+//! `mcpca serve`: the authority as an HTTP service (DESIGN §7). The router is assembled here
+//! from one module per route family; every handler goes through the same `LocalAuthority`
+//! the CLI uses, so the HTTP API and the command line decide alike.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderMap};
+use axum::Router;
+
+use crate::authority::LocalAuthority;
+use crate::store::{ClientRow, Role, TokenRow};
+
+pub mod admin;
+pub mod connect;
+pub mod error;
+pub mod keys;
+pub mod oauth;
+pub mod ops;
+pub mod registry;
+
+pub use error::{ApiError, ApiResult};
+
+/// Largest request body any route accepts.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    pub authority: LocalAuthority,
+    pub metrics: ops::Metrics,
+}
+
+impl AppState {
+    /// State over an opened authority.
+    pub fn new(authority: LocalAuthority) -> Arc<Self> {
+        Arc::new(AppState { authority, metrics: ops::Metrics::default() })
+    }
+}
+
+/// The whole API.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .merge(connect::routes())
+        .merge(keys::routes())
+        .merge(oauth::routes())
+        .merge(registry::routes())
+        .merge(admin::routes())
+        .merge(ops::routes())
+        .fallback(|| async { ApiError::not_found("no such route") })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), ops::observe))
+        .with_state(state)
+}
+
+/// Serve `router` on an already bound listener until `shutdown` resolves; in-flight requests
+/// finish first.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// The bearer credential of a request, if any.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
+}
+
+/// The client a request authenticates as with its bearer secret (401 otherwise).
+pub async fn client_from_bearer(state: &AppState, headers: &HeaderMap) -> ApiResult<ClientRow> {
+    let secret = bearer(headers).ok_or_else(|| ApiError::unauthorized("send the client secret as `Authorization: Bearer mcpca_cs_…`"))?;
+    state.authority.authenticate_client(secret).await?.ok_or_else(|| ApiError::unauthorized("unknown client credentials"))
+}
+
+/// The admin token of a request, with at least `need` (401 without a valid token, 403 when
+/// the role is too weak).
+pub async fn admin_from_bearer(state: &AppState, headers: &HeaderMap, need: Role) -> ApiResult<TokenRow> {
+    let secret = bearer(headers).ok_or_else(|| ApiError::unauthorized("send an admin token as `Authorization: Bearer mcpca_at_…`"))?;
+    let token = state
+        .authority
+        .authenticate_token(secret)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("unknown, expired or revoked admin token"))?;
+    if need == Role::Admin && token.role != Role::Admin {
+        return Err(ApiError::forbidden("this operation needs an admin token; a reader token may only read"));
+    }
+    Ok(token)
+}

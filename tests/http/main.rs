@@ -1,0 +1,5 @@
+//! The HTTP API of `mcpca serve`, against an authority served in-process on 127.0.0.1:0.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod connect;
+mod util;
