@@ -47,6 +47,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Read and check the tamper-evident audit log')
             [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write the authority''s servers and clients as a file for `mcpca apply` (never secrets)')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the authority as an HTTP service (connect, JWKS, OAuth, registry API, admin API)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -875,6 +876,25 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'mcpca;serve' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (port 0 picks a free port)')
+            [CompletionResult]::new('--issuer', '--issuer', [CompletionResultType]::ParameterName, 'The authority''s public URL (`iss`), overriding config.yaml and MCPCA_ISSUER')
+            [CompletionResult]::new('--tls-cert', '--tls-cert', [CompletionResultType]::ParameterName, 'TLS certificate chain (PEM); serves HTTPS with --tls-key')
+            [CompletionResult]::new('--tls-key', '--tls-key', [CompletionResultType]::ParameterName, 'TLS private key (PEM)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'mcpca;completions' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
@@ -903,6 +923,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Read and check the tamper-evident audit log')
             [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write the authority''s servers and clients as a file for `mcpca apply` (never secrets)')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the authority as an HTTP service (connect, JWKS, OAuth, registry API, admin API)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -1056,6 +1077,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             break
         }
         'mcpca;help;export' {
+            break
+        }
+        'mcpca;help;serve' {
             break
         }
         'mcpca;help;completions' {

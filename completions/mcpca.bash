@@ -52,6 +52,9 @@ _mcpca() {
             mcpca,revoke)
                 cmd="mcpca__subcmd__revoke"
                 ;;
+            mcpca,serve)
+                cmd="mcpca__subcmd__serve"
+                ;;
             mcpca,server)
                 cmd="mcpca__subcmd__server"
                 ;;
@@ -168,6 +171,9 @@ _mcpca() {
                 ;;
             mcpca__subcmd__help,revoke)
                 cmd="mcpca__subcmd__help__subcmd__revoke"
+                ;;
+            mcpca__subcmd__help,serve)
+                cmd="mcpca__subcmd__help__subcmd__serve"
                 ;;
             mcpca__subcmd__help,server)
                 cmd="mcpca__subcmd__help__subcmd__server"
@@ -395,7 +401,7 @@ _mcpca() {
 
     case "${cmd}" in
         mcpca)
-            opts="-o -y -q -h -V --home --config --output --yes --no-input --quiet --help --version init key server client token issue inspect verify revoke revocations audit apply export completions help"
+            opts="-o -y -q -h -V --home --config --output --yes --no-input --quiet --help --version init key server client token issue inspect verify revoke revocations audit apply export serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1139,7 +1145,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__help)
-            opts="init key server client token issue inspect verify revoke revocations audit apply export completions help"
+            opts="init key server client token issue inspect verify revoke revocations audit apply export serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1531,6 +1537,20 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__help__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2265,6 +2285,56 @@ _mcpca() {
                     ;;
                 --reason)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__serve)
+            opts="-o -y -q -h --listen --issuer --tls-cert --tls-key --log-format --home --config --output --yes --no-input --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 --home)

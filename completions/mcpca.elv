@@ -44,6 +44,7 @@ set edit:completion:arg-completer[mcpca] = {|@words|
             cand audit 'Read and check the tamper-evident audit log'
             cand apply 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply'
             cand export 'Write the authority''s servers and clients as a file for `mcpca apply` (never secrets)'
+            cand serve 'Run the authority as an HTTP service (connect, JWKS, OAuth, registry API, admin API)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -792,6 +793,24 @@ set edit:completion:arg-completer[mcpca] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'mcpca;serve'= {
+            cand --listen 'Address to listen on (port 0 picks a free port)'
+            cand --issuer 'The authority''s public URL (`iss`), overriding config.yaml and MCPCA_ISSUER'
+            cand --tls-cert 'TLS certificate chain (PEM); serves HTTPS with --tls-key'
+            cand --tls-key 'TLS private key (PEM)'
+            cand --log-format 'Log format on stderr'
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'mcpca;completions'= {
             cand --home 'Keep everything (config, KEK, database) under one folder'
             cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
@@ -819,6 +838,7 @@ set edit:completion:arg-completer[mcpca] = {|@words|
             cand audit 'Read and check the tamper-evident audit log'
             cand apply 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply'
             cand export 'Write the authority''s servers and clients as a file for `mcpca apply` (never secrets)'
+            cand serve 'Run the authority as an HTTP service (connect, JWKS, OAuth, registry API, admin API)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -931,6 +951,8 @@ set edit:completion:arg-completer[mcpca] = {|@words|
         &'mcpca;help;apply'= {
         }
         &'mcpca;help;export'= {
+        }
+        &'mcpca;help;serve'= {
         }
         &'mcpca;help;completions'= {
         }
