@@ -71,3 +71,50 @@ impl Now for TestServer {
         self.clock.now()
     }
 }
+
+/// The CLI with no local authority at all (only a JWKS URL can provide keys), run off the
+/// async runtime so the in-process server keeps answering.
+async fn cli(home: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mcpca"));
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("MCPCA_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("MCPCA_HOME", home).env("MCPCA_NOW", crate::util::T0.to_string()).args(args);
+    tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
+}
+
+#[tokio::test]
+async fn inspect_and_verify_take_the_served_jwks_url() {
+    let s = TestServer::start().await;
+    seed(&s).await;
+    let req = mcpca::authority::IssueRequest {
+        server: "io.github.acme/weather".parse().unwrap(),
+        ttl: None,
+        client: None,
+        tenant: None,
+        scope: None,
+    };
+    let token = s.authority().issue(&req).await.unwrap().descriptor;
+    let jwks = s.at("/.well-known/jwks.json");
+    let empty = tempfile::tempdir().unwrap();
+    let h = empty.path();
+    let inspect = cli(h, &["inspect", &token, "--jwks", &jwks, "-o", "json"]).await;
+    assert!(inspect.status.success(), "{}", String::from_utf8_lossy(&inspect.stderr));
+    let report: Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    assert_eq!(report["signature"]["status"], "valid");
+    assert_eq!(report["signature"]["keys"], jwks.as_str());
+    let verify_with = |url: String| {
+        let token = token.clone();
+        async move {
+            cli(h, &["verify", &token, "--audience", "https://weather.acme.dev/mcp", "--issuer", "https://ca.example.com", "--jwks", &url])
+                .await
+        }
+    };
+    let ok = verify_with(jwks.clone()).await;
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    // An unreachable JWKS URL means "cannot check": exit 2.
+    assert_eq!(verify_with("http://127.0.0.1:9/jwks.json".into()).await.status.code(), Some(2));
+    s.stop().await;
+}
