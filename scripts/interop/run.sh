@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Interop check with a JWT library mcpca does not use: PyJWT verifies mcpca's Connect Descriptors
-# against `mcpca key export --public`, and mcpca verifies tokens PyJWT signs.
+# Interop checks with libraries mcpca does not use:
+#   1. PyJWT verifies mcpca's Connect Descriptors against `mcpca key export --public`, and mcpca
+#      verifies tokens PyJWT signs (pyjwt_verify.py);
+#   2. Authlib, a standard OAuth 2.0 client, gets descriptors from `mcpca serve` through
+#      /oauth/token (client credentials + RFC 8707 resource), verifies them with PyJWT against the
+#      served JWKS, introspects and revokes them (oauth_client.py).
+# Prints every check and a total "N passed, M failed"; exits 1 if anything failed.
 #
 #   bash scripts/interop/run.sh                      # builds target/release/mcpca
 #   MCPCA_BIN=target/debug/mcpca bash scripts/interop/run.sh
@@ -24,14 +29,14 @@ fi
 case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
 [[ -x $bin ]] || { echo "interop: no executable at $bin" >&2; exit 2; }
 
-# A Python environment of our own with the pinned PyJWT (+ cryptography, needed for EdDSA).
+# A Python environment of our own with the pinned PyJWT (+ cryptography, needed for EdDSA) and Authlib.
 VENV=${VENV:-$target_dir/interop-venv}
 if [[ ! -x $VENV/bin/python ]]; then
     echo "interop: creating venv $VENV" >&2
     "${PYTHON:-python3}" -m venv "$VENV"
 fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$here/requirements.txt"
-"$VENV/bin/python" -c 'import sys, jwt, cryptography; print(f"interop: Python {sys.version.split()[0]}, PyJWT {jwt.__version__}, cryptography {cryptography.__version__}")'
+"$VENV/bin/python" -c 'import sys, jwt, cryptography, authlib; print(f"interop: Python {sys.version.split()[0]}, PyJWT {jwt.__version__}, cryptography {cryptography.__version__}, Authlib {authlib.__version__}")'
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mcpca-interop.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -51,6 +56,27 @@ echo "interop: $("$bin" --version) in $MCPCA_HOME" >&2
 "$bin" key export --public >"$work/jwks.json"
 "$bin" issue --server "$name" --ttl 5m --client ci-bot --tenant acme >"$work/token"
 
+status=0
 "$VENV/bin/python" "$here/pyjwt_verify.py" \
     --mcpca "$bin" --jwks "$work/jwks.json" --token "$work/token" --workdir "$work" \
-    --issuer "$issuer" --audience "$url" --server-id "$name" --client ci-bot --tenant acme --ttl 300
+    --issuer "$issuer" --audience "$url" --server-id "$name" --client ci-bot --tenant acme --ttl 300 \
+    | tee "$work/pyjwt.out" || status=1
+
+# A standard OAuth client against `mcpca serve` on a home of its own (the script starts and stops it).
+"$VENV/bin/python" "$here/oauth_client.py" --mcpca "$bin" --workdir "$work" | tee "$work/oauth.out" || status=1
+
+# One total over both scripts (each printed its own "N passed, M failed" last).
+passed=0 failed=0
+for out in "$work/pyjwt.out" "$work/oauth.out"; do
+    read -r p f < <(sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1 \2/p' "$out" | tail -n 1) || true
+    if [[ -z ${p:-} ]]; then
+        echo "interop: no result line from $(basename "$out" .out)" >&2
+        failed=$((failed + 1))
+    else
+        passed=$((passed + p)) failed=$((failed + f))
+    fi
+    unset p f
+done
+echo "-- total of both scripts"
+echo "$passed passed, $failed failed"
+[[ $status -eq 0 && $failed -eq 0 ]] || exit 1

@@ -283,6 +283,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn import_versions(&self, batch: Vec<(NewServerVersion, NewAuditEvent)>, dry_run: bool) -> Result<Vec<ImportOutcome>>;
     /// One version, or the latest non-deleted one when `version` is `None`.
     async fn get_server(&self, name: &str, version: Option<&str>) -> Result<Option<ServerRow>>;
+    /// The server version a remote URL (canonical form) belongs to: the latest non-deleted
+    /// version of the owning name that lists this URL, as `(name, version)`.
+    async fn server_by_endpoint(&self, canonical_url: &str) -> Result<Option<(String, String)>>;
     /// Every version of a name, oldest first.
     async fn list_versions(&self, name: &str) -> Result<Vec<ServerRow>>;
     /// Versions matching a filter, by (name, version).

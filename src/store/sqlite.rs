@@ -473,6 +473,24 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn server_by_endpoint(&self, canonical_url: &str) -> Result<Option<(String, String)>> {
+        let url = canonical_url.to_owned();
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT r.name, r.version, v.published_at FROM remote_urls r \
+                 JOIN server_versions v ON v.name = r.name AND v.version = r.version \
+                 JOIN servers s ON s.name = r.name \
+                 WHERE r.url = ?1 AND v.status <> 'deleted' AND s.status <> 'deleted'",
+            )?;
+            let candidates = stmt
+                .query_map([url], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            // A URL belongs to one name; among its versions the latest (as `isLatest` orders them) wins.
+            Ok(candidates.into_iter().max_by(|a, b| compare_versions((&a.1, a.2), (&b.1, b.2))).map(|(name, version, _)| (name, version)))
+        })
+        .await
+    }
+
     async fn list_versions(&self, name: &str) -> Result<Vec<ServerRow>> {
         let name = name.to_owned();
         self.run(move |c| {
