@@ -1,6 +1,7 @@
 //! The HTTP API of `mcpca serve`, against an authority served in-process on 127.0.0.1:0.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin;
 mod connect;
 mod oauth;
 mod util;

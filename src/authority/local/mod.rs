@@ -81,7 +81,8 @@ pub struct LocalAuthority {
     settings: Settings,
     clock: Arc<dyn Clock>,
     kek_source: KekSource,
-    kek: OnceLock<Arc<Kek>>,
+    /// Shared with every [`LocalAuthority::as_actor`] view: loaded and checked once.
+    kek: Arc<OnceLock<Arc<Kek>>>,
     paths: Paths,
     /// Who the audit log names for changes made through this value.
     actor: String,
@@ -120,13 +121,27 @@ impl LocalAuthority {
 
     /// An authority over any store (tests, other backends).
     pub fn with_store(store: Arc<dyn Store>, settings: Settings, clock: Arc<dyn Clock>, paths: Paths, kek_source: KekSource) -> Self {
-        LocalAuthority { store, settings, clock, kek_source, kek: OnceLock::new(), paths, actor: "operator".into() }
+        LocalAuthority { store, settings, clock, kek_source, kek: Arc::new(OnceLock::new()), paths, actor: "operator".into() }
     }
 
     /// The same authority acting for another principal (e.g. `token:<id>` behind the admin API).
     pub fn with_actor(mut self, actor: impl Into<String>) -> Self {
         self.actor = actor.into();
         self
+    }
+
+    /// A view of this authority acting for another principal, for one request (the admin API
+    /// acts as `token:<id>`): same store, settings, clock and key-encryption key.
+    pub fn as_actor(&self, actor: impl Into<String>) -> Self {
+        LocalAuthority {
+            store: Arc::clone(&self.store),
+            settings: self.settings.clone(),
+            clock: Arc::clone(&self.clock),
+            kek_source: self.kek_source.clone(),
+            kek: Arc::clone(&self.kek),
+            paths: self.paths.clone(),
+            actor: actor.into(),
+        }
     }
 
     /// An audit event by this authority's actor, now.
