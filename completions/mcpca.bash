@@ -28,6 +28,9 @@ _mcpca() {
             mcpca,completions)
                 cmd="mcpca__subcmd__completions"
                 ;;
+            mcpca,context)
+                cmd="mcpca__subcmd__context"
+                ;;
             mcpca,export)
                 cmd="mcpca__subcmd__export"
                 ;;
@@ -136,6 +139,36 @@ _mcpca() {
             mcpca__subcmd__client__subcmd__help,update)
                 cmd="mcpca__subcmd__client__subcmd__help__subcmd__update"
                 ;;
+            mcpca__subcmd__context,add)
+                cmd="mcpca__subcmd__context__subcmd__add"
+                ;;
+            mcpca__subcmd__context,help)
+                cmd="mcpca__subcmd__context__subcmd__help"
+                ;;
+            mcpca__subcmd__context,list)
+                cmd="mcpca__subcmd__context__subcmd__list"
+                ;;
+            mcpca__subcmd__context,remove)
+                cmd="mcpca__subcmd__context__subcmd__remove"
+                ;;
+            mcpca__subcmd__context,use)
+                cmd="mcpca__subcmd__context__subcmd__use"
+                ;;
+            mcpca__subcmd__context__subcmd__help,add)
+                cmd="mcpca__subcmd__context__subcmd__help__subcmd__add"
+                ;;
+            mcpca__subcmd__context__subcmd__help,help)
+                cmd="mcpca__subcmd__context__subcmd__help__subcmd__help"
+                ;;
+            mcpca__subcmd__context__subcmd__help,list)
+                cmd="mcpca__subcmd__context__subcmd__help__subcmd__list"
+                ;;
+            mcpca__subcmd__context__subcmd__help,remove)
+                cmd="mcpca__subcmd__context__subcmd__help__subcmd__remove"
+                ;;
+            mcpca__subcmd__context__subcmd__help,use)
+                cmd="mcpca__subcmd__context__subcmd__help__subcmd__use"
+                ;;
             mcpca__subcmd__help,apply)
                 cmd="mcpca__subcmd__help__subcmd__apply"
                 ;;
@@ -147,6 +180,9 @@ _mcpca() {
                 ;;
             mcpca__subcmd__help,completions)
                 cmd="mcpca__subcmd__help__subcmd__completions"
+                ;;
+            mcpca__subcmd__help,context)
+                cmd="mcpca__subcmd__help__subcmd__context"
                 ;;
             mcpca__subcmd__help,export)
                 cmd="mcpca__subcmd__help__subcmd__export"
@@ -213,6 +249,18 @@ _mcpca() {
                 ;;
             mcpca__subcmd__help__subcmd__client,update)
                 cmd="mcpca__subcmd__help__subcmd__client__subcmd__update"
+                ;;
+            mcpca__subcmd__help__subcmd__context,add)
+                cmd="mcpca__subcmd__help__subcmd__context__subcmd__add"
+                ;;
+            mcpca__subcmd__help__subcmd__context,list)
+                cmd="mcpca__subcmd__help__subcmd__context__subcmd__list"
+                ;;
+            mcpca__subcmd__help__subcmd__context,remove)
+                cmd="mcpca__subcmd__help__subcmd__context__subcmd__remove"
+                ;;
+            mcpca__subcmd__help__subcmd__context,use)
+                cmd="mcpca__subcmd__help__subcmd__context__subcmd__use"
                 ;;
             mcpca__subcmd__help__subcmd__key,export)
                 cmd="mcpca__subcmd__help__subcmd__key__subcmd__export"
@@ -401,7 +449,7 @@ _mcpca() {
 
     case "${cmd}" in
         mcpca)
-            opts="-o -y -q -h -V --home --config --output --yes --no-input --quiet --help --version init key server client token issue inspect verify revoke revocations audit apply export serve completions help"
+            opts="-o -y -q -h -V --home --config --output --yes --no-input --quiet --registry --token --token-file --help --version init key server client token issue inspect verify revoke revocations audit apply export serve context completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -423,6 +471,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -431,7 +491,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__apply)
-            opts="-f -o -y -q -h --file --dry-run --home --config --output --yes --no-input --quiet --help"
+            opts="-f -o -y -q -h --file --dry-run --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -461,6 +521,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -469,7 +541,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__audit)
-            opts="-o -y -q -h --since --server --client --decision --limit --home --config --output --yes --no-input --quiet --help verify export help"
+            opts="-o -y -q -h --since --server --client --decision --limit --home --config --output --yes --no-input --quiet --registry --token --token-file --help verify export help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -511,6 +583,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -519,7 +603,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__audit__subcmd__export)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -539,6 +623,18 @@ _mcpca() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -605,7 +701,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__audit__subcmd__verify)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -627,6 +723,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -635,7 +743,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__client)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --help add list show update suspend resume remove rotate-secret help"
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help add list show update suspend resume remove rotate-secret help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -657,6 +765,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -665,7 +785,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__client__subcmd__add)
-            opts="-o -y -q -h --tenant --allow --max-ttl --rate --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --tenant --allow --max-ttl --rate --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -701,6 +821,18 @@ _mcpca() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -851,7 +983,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__client__subcmd__list)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -871,6 +1003,18 @@ _mcpca() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -881,7 +1025,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__client__subcmd__remove)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -901,6 +1045,18 @@ _mcpca() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -911,7 +1067,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__client__subcmd__resume)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -931,6 +1087,18 @@ _mcpca() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -941,7 +1109,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__client__subcmd__rotate__subcmd__secret)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -961,6 +1129,18 @@ _mcpca() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -971,7 +1151,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__client__subcmd__show)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -993,6 +1173,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1001,7 +1193,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__client__subcmd__suspend)
-            opts="-o -y -q -h --reason --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --reason --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1027,6 +1219,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1035,7 +1239,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__client__subcmd__update)
-            opts="-o -y -q -h --tenant --allow --max-ttl --rate --no-tenant --no-max-ttl --no-rate --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --tenant --allow --max-ttl --rate --no-tenant --no-max-ttl --no-rate --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1073,6 +1277,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1081,7 +1297,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__completions)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --help bash elvish fish powershell zsh"
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1103,6 +1319,316 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__context)
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help add use list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__context__subcmd__add)
+            opts="-o -y -q -h --url --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__context__subcmd__help)
+            opts="add use list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__context__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__context__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__context__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__context__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__context__subcmd__help__subcmd__use)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__context__subcmd__list)
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__context__subcmd__remove)
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__context__subcmd__use)
+            opts="-o -y -q -h --local --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1111,7 +1637,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__export)
-            opts="-o -y -q -h --out --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --out --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1137,6 +1663,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1145,7 +1683,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__help)
-            opts="init key server client token issue inspect verify revoke revocations audit apply export serve completions help"
+            opts="init key server client token issue inspect verify revoke revocations audit apply export serve context completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1343,6 +1881,76 @@ _mcpca() {
         mcpca__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__help__subcmd__context)
+            opts="add use list remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__help__subcmd__context__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__help__subcmd__context__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__help__subcmd__context__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__help__subcmd__context__subcmd__use)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1775,7 +2383,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__init)
-            opts="-o -y -q -h --issuer --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --issuer --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1801,6 +2409,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1809,7 +2429,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__inspect)
-            opts="-o -y -q -h --jwks --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --jwks --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1835,6 +2455,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1843,7 +2475,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__issue)
-            opts="-o -y -q -h --server --ttl --client --tenant --scope --mcp-config --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --server --ttl --client --tenant --scope --mcp-config --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1885,6 +2517,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1893,7 +2537,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__key)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --help list generate rotate retire revoke export help"
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help list generate rotate retire revoke export help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1915,6 +2559,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1923,7 +2579,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__key__subcmd__export)
-            opts="-o -y -q -h --public --private --out --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --public --private --out --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1953,6 +2609,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1961,7 +2629,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__key__subcmd__generate)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1981,6 +2649,18 @@ _mcpca() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2103,7 +2783,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__key__subcmd__list)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2123,6 +2803,18 @@ _mcpca() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2133,7 +2825,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__key__subcmd__retire)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2155,6 +2847,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2163,7 +2867,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__key__subcmd__revoke)
-            opts="-o -y -q -h --reason --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --reason --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2189,6 +2893,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2197,7 +2913,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__key__subcmd__rotate)
-            opts="-o -y -q -h --grace --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --grace --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2223,6 +2939,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2231,7 +2959,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__revocations)
-            opts="-o -y -q -h --since --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --since --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2257,6 +2985,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2265,7 +3005,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__revoke)
-            opts="-o -y -q -h --jti --key --client --reason --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --jti --key --client --reason --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2303,6 +3043,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2311,7 +3063,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__serve)
-            opts="-o -y -q -h --listen --issuer --tls-cert --tls-key --log-format --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --listen --issuer --tls-cert --tls-key --log-format --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2353,6 +3105,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2361,7 +3125,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --help add list show update remove suspend resume deprecate import help"
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help add list show update remove suspend resume deprecate import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2383,6 +3147,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2391,7 +3167,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server__subcmd__add)
-            opts="-o -y -q -h --url --version --description --title --file --max-ttl --verified --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --url --version --description --title --file --max-ttl --verified --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2437,6 +3213,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2445,7 +3233,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server__subcmd__deprecate)
-            opts="-o -y -q -h --reason --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --reason --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2469,6 +3257,18 @@ _mcpca() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2633,7 +3433,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server__subcmd__import)
-            opts="-o -y -q -h --dry-run --page-size --summary --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --dry-run --page-size --summary --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2659,6 +3459,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2667,7 +3479,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server__subcmd__list)
-            opts="-o -y -q -h --status --search --include-deleted --latest --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --status --search --include-deleted --latest --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2697,6 +3509,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2705,7 +3529,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server__subcmd__remove)
-            opts="-o -y -q -h --reason --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --reason --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2729,6 +3553,18 @@ _mcpca() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2739,7 +3575,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server__subcmd__resume)
-            opts="-o -y -q -h --reason --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --reason --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2763,6 +3599,18 @@ _mcpca() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2773,7 +3621,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server__subcmd__show)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2795,6 +3643,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2803,7 +3663,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server__subcmd__suspend)
-            opts="-o -y -q -h --reason --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --reason --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2829,6 +3689,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2837,7 +3709,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server__subcmd__update)
-            opts="-o -y -q -h --verified --unverified --max-ttl --no-max-ttl --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --verified --unverified --max-ttl --no-max-ttl --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2863,6 +3735,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2871,7 +3755,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__token)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --help create list revoke help"
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help create list revoke help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2893,6 +3777,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2901,7 +3797,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__token__subcmd__create)
-            opts="-o -y -q -h --role --name --expires --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --role --name --expires --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2933,6 +3829,18 @@ _mcpca() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3013,7 +3921,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__token__subcmd__list)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3033,6 +3941,18 @@ _mcpca() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -3043,7 +3963,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__token__subcmd__revoke)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3065,6 +3985,18 @@ _mcpca() {
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
                     ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -3073,7 +4005,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__verify)
-            opts="-o -y -q -h --audience --server-id --issuer --jwks --leeway --revocations --home --config --output --yes --no-input --quiet --help"
+            opts="-o -y -q -h --audience --server-id --issuer --jwks --leeway --revocations --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3117,6 +4049,18 @@ _mcpca() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mcpca_global_optspecs
-    string join \n home= config= o/output= y/yes no-input q/quiet h/help V/version
+    string join \n home= config= o/output= y/yes no-input q/quiet registry= token= token-file= h/help V/version
 end
 
 function __fish_mcpca_needs_command
@@ -29,6 +29,9 @@ complete -c mcpca -n "__fish_mcpca_needs_command" -l config -d 'Path of config.y
 complete -c mcpca -n "__fish_mcpca_needs_command" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_needs_command" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_needs_command" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_needs_command" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_needs_command" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_needs_command" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_needs_command" -s q -l quiet -d 'Print only data and errors'
@@ -48,6 +51,7 @@ complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "audit" -d 'Read and che
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "apply" -d 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "export" -d 'Write the authority\'s servers and clients as a file for `mcpca apply` (never secrets)'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "serve" -d 'Run the authority as an HTTP service (connect, JWKS, OAuth, registry API, admin API)'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "context" -d 'Name remote authorities and choose the one commands talk to (remote mode)'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand init" -l issuer -d 'The authority\'s public URL, the `iss` of every descriptor [default: http://127.0.0.1:8421]' -r
@@ -56,6 +60,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand init" -l config -d 'Path of 
 complete -c mcpca -n "__fish_mcpca_using_subcommand init" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand init" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand init" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand init" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand init" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand init" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand init" -s q -l quiet -d 'Print only data and errors'
@@ -65,6 +72,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_sub
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -s q -l quiet -d 'Print only data and errors'
@@ -81,6 +91,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcomm
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from list" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from list" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from list" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors'
@@ -90,6 +103,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcomm
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from generate" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from generate" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from generate" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from generate" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from generate" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from generate" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from generate" -s q -l quiet -d 'Print only data and errors'
@@ -100,6 +116,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcomm
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -s q -l quiet -d 'Print only data and errors'
@@ -109,6 +128,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcomm
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from retire" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from retire" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from retire" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from retire" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from retire" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from retire" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from retire" -s q -l quiet -d 'Print only data and errors'
@@ -119,6 +141,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcomm
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -s q -l quiet -d 'Print only data and errors'
@@ -130,6 +155,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcomm
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -l public -d 'The published keys as a JWKS document'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -l no-input -d 'Never prompt; fail where a prompt would be needed'
@@ -147,6 +175,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -s q -l quiet -d 'Print only data and errors'
@@ -172,6 +203,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l verified -d 'Mark ownership as verified by the operator'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l no-input -d 'Never prompt; fail where a prompt would be needed'
@@ -188,6 +222,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -l include-deleted -d 'Include deleted servers'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -l latest -d 'Only the latest version of each server'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
@@ -199,6 +236,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from show" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from show" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from show" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors'
@@ -209,6 +249,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -l verified -d 'Mark ownership verified'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -l unverified -d 'Clear the verified mark'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -l no-max-ttl -d 'Remove the server\'s own TTL limit'
@@ -222,6 +265,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print only data and errors'
@@ -232,6 +278,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -s q -l quiet -d 'Print only data and errors'
@@ -242,6 +291,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -s q -l quiet -d 'Print only data and errors'
@@ -252,6 +304,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -s q -l quiet -d 'Print only data and errors'
@@ -262,6 +317,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -l dry-run -d 'Validate and report, change nothing'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -l summary -d 'Print only the summary, not every entry'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
@@ -283,6 +341,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -s q -l quiet -d 'Print only data and errors'
@@ -305,6 +366,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print only data and errors'
@@ -314,6 +378,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from list" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from list" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from list" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors'
@@ -323,6 +390,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from show" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from show" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from show" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from show" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from show" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only data and errors'
@@ -336,6 +406,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l no-tenant -d 'Remove the tenant'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l no-max-ttl -d 'Remove the client\'s TTL limit'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l no-rate -d 'Remove the rate limit'
@@ -349,6 +422,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -s q -l quiet -d 'Print only data and errors'
@@ -358,6 +434,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from resume" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from resume" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from resume" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from resume" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from resume" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from resume" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from resume" -s q -l quiet -d 'Print only data and errors'
@@ -367,6 +446,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from remove" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from remove" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from remove" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from remove" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from remove" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print only data and errors'
@@ -376,6 +458,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from rotate-secret" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from rotate-secret" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from rotate-secret" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from rotate-secret" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from rotate-secret" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from rotate-secret" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from rotate-secret" -s q -l quiet -d 'Print only data and errors'
@@ -394,6 +479,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_s
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -s q -l quiet -d 'Print only data and errors'
@@ -411,6 +499,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subco
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Print only data and errors'
@@ -420,6 +511,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subco
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from list" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from list" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from list" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors'
@@ -429,6 +523,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subco
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from revoke" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from revoke" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from revoke" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from revoke" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from revoke" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from revoke" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from revoke" -s q -l quiet -d 'Print only data and errors'
@@ -447,6 +544,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l config -d 'Path of
 complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l mcp-config -d 'Print a ready `.mcp.json`-style entry (url + MCP-Connect header)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l no-input -d 'Never prompt; fail where a prompt would be needed'
@@ -458,6 +558,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -l config -d 'Path 
 complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -s q -l quiet -d 'Print only data and errors'
@@ -473,6 +576,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l config -d 'Path o
 complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -s q -l quiet -d 'Print only data and errors'
@@ -486,6 +592,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l config -d 'Path o
 complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -s q -l quiet -d 'Print only data and errors'
@@ -496,6 +605,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -l config -d 'P
 complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -s q -l quiet -d 'Print only data and errors'
@@ -511,6 +623,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_s
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -s q -l quiet -d 'Print only data and errors'
@@ -523,6 +638,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subco
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from verify" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from verify" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from verify" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from verify" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from verify" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from verify" -s q -l quiet -d 'Print only data and errors'
@@ -532,6 +650,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subco
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from export" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from export" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from export" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from export" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from export" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print only data and errors'
@@ -545,6 +666,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -l config -d 'Path of
 complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -l dry-run -d 'Print and check the plan; change nothing'
 complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -l no-input -d 'Never prompt; fail where a prompt would be needed'
@@ -556,6 +680,9 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand export" -l config -d 'Path o
 complete -c mcpca -n "__fish_mcpca_using_subcommand export" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand export" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand export" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand export" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand export" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand export" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand export" -s q -l quiet -d 'Print only data and errors'
@@ -571,35 +698,114 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -l config -d 'Path of
 complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -s q -l quiet -d 'Print only data and errors'
 complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen_subcommand_from add use list remove help" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen_subcommand_from add use list remove help" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen_subcommand_from add use list remove help" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen_subcommand_from add use list remove help" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen_subcommand_from add use list remove help" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen_subcommand_from add use list remove help" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen_subcommand_from add use list remove help" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen_subcommand_from add use list remove help" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen_subcommand_from add use list remove help" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen_subcommand_from add use list remove help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen_subcommand_from add use list remove help" -f -a "add" -d 'Name a remote authority: --url and --token-file (the file holding its admin token, mode 0600)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen_subcommand_from add use list remove help" -f -a "use" -d 'Make a context current (or go back to the local authority with --local)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen_subcommand_from add use list remove help" -f -a "list" -d 'List contexts; the current one is marked'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen_subcommand_from add use list remove help" -f -a "remove" -d 'Forget a context (its token file is left alone)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen_subcommand_from add use list remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from add" -l url -d 'Base URL of the authority (what `mcpca serve` prints)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from add" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from add" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from add" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from add" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from add" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from add" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from add" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from use" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from use" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from use" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from use" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from use" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from use" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from use" -l local -d 'No current context: commands manage the local authority again'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from use" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from use" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from use" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from use" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from list" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from list" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from list" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from list" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from list" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from list" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from list" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from remove" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from remove" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from remove" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from remove" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from remove" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from remove" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from remove" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from help" -f -a "add" -d 'Name a remote authority: --url and --token-file (the file holding its admin token, mode 0600)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from help" -f -a "use" -d 'Make a context current (or go back to the local authority with --local)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from help" -f -a "list" -d 'List contexts; the current one is marked'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Forget a context (its token file is left alone)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -s q -l quiet -d 'Print only data and errors'
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve completions help" -f -a "init" -d 'Create the authority: config.yaml, key-encryption key, database, an active and a next key'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve completions help" -f -a "key" -d 'Manage signing keys (next → active → retiring → retired; revoked)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve completions help" -f -a "server" -d 'Register and moderate MCP servers in the registry'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve completions help" -f -a "client" -d 'Manage clients: the principals that ask for descriptors, and their policy'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve completions help" -f -a "token" -d 'Manage admin API tokens (roles admin and reader)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve completions help" -f -a "issue" -d 'Issue a Connect Descriptor for a server (prints the JWT)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve completions help" -f -a "inspect" -d 'Show a descriptor\'s header, claims, times and signature status (never fails on expiry)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve completions help" -f -a "verify" -d 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve completions help" -f -a "revoke" -d 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti), a client (--client) or a key (--key)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve completions help" -f -a "revocations" -d 'Print the signed revocation feed (JWS) servers follow; `-o json|yaml|table` shows its entries'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve completions help" -f -a "audit" -d 'Read and check the tamper-evident audit log'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve completions help" -f -a "apply" -d 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve completions help" -f -a "export" -d 'Write the authority\'s servers and clients as a file for `mcpca apply` (never secrets)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve completions help" -f -a "serve" -d 'Run the authority as an HTTP service (connect, JWKS, OAuth, registry API, admin API)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "init" -d 'Create the authority: config.yaml, key-encryption key, database, an active and a next key'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "key" -d 'Manage signing keys (next → active → retiring → retired; revoked)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "server" -d 'Register and moderate MCP servers in the registry'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "client" -d 'Manage clients: the principals that ask for descriptors, and their policy'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "token" -d 'Manage admin API tokens (roles admin and reader)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "issue" -d 'Issue a Connect Descriptor for a server (prints the JWT)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "inspect" -d 'Show a descriptor\'s header, claims, times and signature status (never fails on expiry)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "verify" -d 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "revoke" -d 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti), a client (--client) or a key (--key)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "revocations" -d 'Print the signed revocation feed (JWS) servers follow; `-o json|yaml|table` shows its entries'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "audit" -d 'Read and check the tamper-evident audit log'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "apply" -d 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "export" -d 'Write the authority\'s servers and clients as a file for `mcpca apply` (never secrets)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "serve" -d 'Run the authority as an HTTP service (connect, JWKS, OAuth, registry API, admin API)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "context" -d 'Name remote authorities and choose the one commands talk to (remote mode)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "list" -d 'List keys: kid, state, created, activated, retire-at'
 complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "generate" -d 'Create a `next` key: published in the JWKS, not yet signing'
 complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "rotate" -d 'Promote `next` to `active`; the old active key retires once its descriptors have expired'
@@ -628,3 +834,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcom
 complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "revoke" -d 'Revoke an admin token by its id'
 complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "verify" -d 'Check the hash chain; exit 1 and name the first broken event if it was tampered with'
 complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "export" -d 'Write every event as JSON lines'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from context" -f -a "add" -d 'Name a remote authority: --url and --token-file (the file holding its admin token, mode 0600)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from context" -f -a "use" -d 'Make a context current (or go back to the local authority with --local)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from context" -f -a "list" -d 'List contexts; the current one is marked'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from context" -f -a "remove" -d 'Forget a context (its token file is left alone)'

@@ -53,6 +53,17 @@ pub struct GlobalArgs {
     /// Print only data and errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Manage the authority at this URL over its admin API (remote mode) instead of the local one.
+    ///
+    /// Precedence: --registry > MCPCA_REGISTRY > the current context (`mcpca context use`) > local.
+    #[arg(long, global = true, env = "MCPCA_REGISTRY", value_name = "URL")]
+    pub registry: Option<String>,
+    /// Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags).
+    #[arg(long = "token", id = "admin_token", global = true, value_name = "TOKEN", conflicts_with = "token_file")]
+    pub token: Option<crate::authority::remote::Secret>,
+    /// File holding the admin token for remote mode (and the token file of `context add`).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
 }
 
 /// Output format.
@@ -108,8 +119,61 @@ pub enum Command {
     ///
     /// On an empty home it initialises itself and writes a one-time admin token to a 0600 file.
     Serve(ServeArgs),
+    /// Name remote authorities and choose the one commands talk to (remote mode).
+    #[command(subcommand)]
+    Context(ContextCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+}
+
+/// `mcpca context …`.
+#[derive(Debug, Subcommand)]
+#[command(after_help = "Examples:
+  mcpca context add prod --url https://ca.example.com --token-file ~/.config/mcpca/prod.token
+  mcpca context use prod          # every command now manages https://ca.example.com
+  mcpca context list
+  mcpca context use --local       # back to the authority of this machine
+
+Contexts live in config.yaml with the path of their token file, never the token itself.
+Precedence: --registry > MCPCA_REGISTRY > the current context > the local authority.")]
+pub enum ContextCommand {
+    /// Name a remote authority: --url and --token-file (the file holding its admin token, mode 0600).
+    Add(ContextAddArgs),
+    /// Make a context current (or go back to the local authority with --local).
+    Use(ContextUseArgs),
+    /// List contexts; the current one is marked.
+    List,
+    /// Forget a context (its token file is left alone).
+    Remove(ContextNameArg),
+}
+
+/// `mcpca context add`.
+#[derive(Debug, Args)]
+pub struct ContextAddArgs {
+    /// Name of the context (letters, digits, `._-`).
+    pub name: String,
+    /// Base URL of the authority (what `mcpca serve` prints).
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+    // The token file is the global --token-file (required here): its path is stored, not the token.
+}
+
+/// `mcpca context use`.
+#[derive(Debug, Args)]
+pub struct ContextUseArgs {
+    /// The context to make current.
+    #[arg(required_unless_present = "local", conflicts_with = "local")]
+    pub name: Option<String>,
+    /// No current context: commands manage the local authority again.
+    #[arg(long)]
+    pub local: bool,
+}
+
+/// A context name.
+#[derive(Debug, Args)]
+pub struct ContextNameArg {
+    /// Name of the context.
+    pub name: String,
 }
 
 /// `mcpca init`.

@@ -1,6 +1,7 @@
 //! Where the authority lives and how it is set: defaults, then `config.yaml`, then the
 //! environment, then flags — resolved and validated once, here.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -80,6 +81,24 @@ pub struct FileConfig {
     /// Path of the KEK file (relative to the config file's folder).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kek_file: Option<PathBuf>,
+    /// Named remote authorities (`mcpca context add`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub contexts: BTreeMap<String, ContextConfig>,
+    /// The context commands talk to unless `--registry` or `MCPCA_REGISTRY` names another
+    /// authority; none means the local authority.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_context: Option<String>,
+}
+
+/// A named remote authority: where it is and where its admin token is kept. The token itself
+/// never goes into the config file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextConfig {
+    /// Base URL of the authority's HTTP API (what `mcpca serve` prints).
+    pub url: String,
+    /// File holding the admin token (relative paths: to the config file's folder).
+    pub token_file: PathBuf,
 }
 
 impl FileConfig {
@@ -94,6 +113,39 @@ impl FileConfig {
             return Ok(Some(FileConfig::default()));
         }
         serde_norway::from_str(&text).map(Some).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// Write the file (creating it and its folder when missing), keeping the comment lines at
+    /// its top; replaced atomically, with the old file's permissions.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let old = match std::fs::read_to_string(path) {
+            Ok(t) => Some(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io("cannot read", path, e)),
+        };
+        let mut text: String = old
+            .as_deref()
+            .unwrap_or("# mcpca configuration (precedence: flags > MCPCA_* environment > this file > defaults)\n")
+            .lines()
+            .take_while(|l| l.trim_start().starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        if *self != FileConfig::default() {
+            text.push_str(&serde_norway::to_string(self).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?);
+        }
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
+        crate::fsutil::create_dir(dir)?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "config.yaml".into());
+        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        crate::fsutil::create_new(&tmp, text.as_bytes(), 0o644)?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let _ = std::fs::set_permissions(&tmp, meta.permissions());
+        }
+        std::fs::rename(&tmp, path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io("cannot replace", path, e)
+        })
     }
 }
 

@@ -1,6 +1,6 @@
-//! The Authority API — register, moderate, issue, revoke, rotate — as one trait with a local
-//! implementation (this machine's store and keys). A remote implementation over the admin HTTP
-//! API implements the same trait, so every command works the same in both modes.
+//! The Authority API — register, moderate, issue, revoke, rotate — as one trait with two
+//! implementations: [`LocalAuthority`] (this machine's store and keys) and [`RemoteAuthority`]
+//! (the admin HTTP API of an `mcpca serve`), so every command works the same in both modes.
 
 use async_trait::async_trait;
 use zeroize::Zeroizing;
@@ -17,9 +17,11 @@ use crate::Result;
 
 pub mod local;
 mod policy;
+pub mod remote;
 
 pub use local::LocalAuthority;
 pub use policy::{decide, pattern_matches, validate_pattern, Ask, Grant, Principal, RateWindow};
+pub use remote::RemoteAuthority;
 
 /// A server version to register.
 #[derive(Debug, Clone)]

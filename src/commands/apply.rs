@@ -119,9 +119,9 @@ pub(super) async fn run(ctx: &Ctx, args: ApplyArgs) -> Result<()> {
     let (text, source) = read(&args.file)?;
     let desired = AuthorityState::parse(&text, &source)?;
     let a = ctx.authority()?;
-    let current = state::current(&a).await?;
+    let current = state::current(&*a).await?;
     let mut plan = state::plan(&desired, &current);
-    state::check(&mut plan, &a).await?;
+    state::check(&mut plan, &*a).await?;
     let summary = plan.summary();
     ctx.note(summary_line(&summary));
 
@@ -131,7 +131,7 @@ pub(super) async fn run(ctx: &Ctx, args: ApplyArgs) -> Result<()> {
     } else if args.dry_run || !plan.changes_anything() {
         Ok(0)
     } else {
-        state::apply(&plan, &a, &mut created).await
+        state::apply(&plan, &*a, &mut created).await
     };
     let report = Report {
         dry_run: args.dry_run,
@@ -154,7 +154,7 @@ pub(super) async fn run(ctx: &Ctx, args: ApplyArgs) -> Result<()> {
 
 pub(super) async fn export(ctx: &Ctx, args: ExportStateArgs) -> Result<()> {
     let a = ctx.authority()?;
-    let state = state::current(&a).await?;
+    let state = state::current(&*a).await?;
     let text = match ctx.format_or(OutputFormat::Yaml) {
         OutputFormat::Json => state.to_json()?,
         OutputFormat::Yaml | OutputFormat::Table => state.to_yaml()?,

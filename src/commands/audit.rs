@@ -1,6 +1,6 @@
 //! `mcpca audit [verify|export]`.
 
-use super::Ctx;
+use super::{Backend, Ctx};
 use crate::audit::AuditEvent;
 use crate::authority::Authority;
 use crate::cli::{AuditArgs, AuditCommand};
@@ -61,14 +61,18 @@ pub(super) async fn run(ctx: &Ctx, args: AuditArgs) -> Result<()> {
         }
         Some(AuditCommand::Export) => {
             let mut out = String::new();
-            super::super::authority::local::export_audit(&a, |page| {
+            let mut write = |page: &[AuditEvent]| {
                 for e in page {
                     out.push_str(&serde_json::to_string(e).map_err(|e| Error::Store(e.to_string()))?);
                     out.push('\n');
                 }
                 Ok(())
-            })
-            .await?;
+            };
+            match &a {
+                Backend::Local(l) => crate::authority::local::export_audit(l, write).await?,
+                // The admin API answers the whole log, in order, to an unfiltered list.
+                Backend::Remote(r) => write(&r.audit_list(&AuditFilter::default()).await?)?,
+            }
             ctx.print_raw(&out)
         }
         None => {

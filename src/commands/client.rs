@@ -1,7 +1,6 @@
 //! `mcpca client …` and `mcpca token …`.
 
 use super::Ctx;
-use crate::authority::Authority;
 use crate::cli::{ClientCommand, ClientPolicyArgs, TokenCommand};
 use crate::model::{ClientCreated, ClientInfo, ClientPolicy, TokenCreated, TokenInfo};
 use crate::output::{finish, pairs, table, Tabular};

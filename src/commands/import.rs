@@ -77,7 +77,7 @@ fn progress(ctx: &Ctx, len: Option<u64>) -> indicatif::ProgressBar {
     bar
 }
 
-pub(super) async fn run(ctx: &Ctx, a: &impl Authority, args: ImportArgs) -> Result<()> {
+pub(super) async fn run(ctx: &Ctx, a: &dyn Authority, args: ImportArgs) -> Result<()> {
     let mut report = ImportReport { dry_run: args.dry_run, ..ImportReport::default() };
     let outcome = if args.source.starts_with("http://") || args.source.starts_with("https://") {
         from_registry(ctx, a, &args, &mut report).await
@@ -95,7 +95,7 @@ pub(super) async fn run(ctx: &Ctx, a: &impl Authority, args: ImportArgs) -> Resu
     outcome
 }
 
-async fn from_file(ctx: &Ctx, a: &impl Authority, args: &ImportArgs, report: &mut ImportReport) -> Result<()> {
+async fn from_file(ctx: &Ctx, a: &dyn Authority, args: &ImportArgs, report: &mut ImportReport) -> Result<()> {
     let text = if args.source == "-" {
         let mut s = String::new();
         std::io::stdin().read_to_string(&mut s).map_err(|e| Error::io("cannot read", "<stdin>", e))?;
@@ -128,7 +128,7 @@ fn list_url(base: &str) -> String {
     }
 }
 
-async fn from_registry(ctx: &Ctx, a: &impl Authority, args: &ImportArgs, report: &mut ImportReport) -> Result<()> {
+async fn from_registry(ctx: &Ctx, a: &dyn Authority, args: &ImportArgs, report: &mut ImportReport) -> Result<()> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()

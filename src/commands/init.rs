@@ -21,6 +21,7 @@ impl Tabular for InitReport {
 }
 
 pub(super) async fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
+    ctx.local_only("`mcpca init` creates an authority on this machine")?;
     let report = init(&ctx.paths, args.issuer.as_deref(), ctx.clock.clone()).await?;
     if report.changed {
         for c in &report.created {

@@ -4,8 +4,9 @@
 use ed25519_dalek::Signature;
 use serde::Serialize;
 
-use super::keysource::{key_set, load_jwks, local_key_set, local_keys};
-use super::{read_token, Ctx};
+use super::keysource::{key_set, load_jwks, local_key_set, local_keys, remote_key_set};
+use super::{read_token, Backend, Ctx};
+use crate::authority::Authority;
 use crate::cli::{InspectArgs, OutputFormat, VerifyArgs};
 use crate::descriptor::{self, Expectations, FailureCode, VerifyError};
 use crate::duration::Dur;
@@ -104,8 +105,23 @@ pub(super) async fn inspect(ctx: &Ctx, args: InspectArgs) -> Result<()> {
             };
             SignatureStatus { status, keys: src.clone(), key_state: None }
         }
-        None => match ctx.authority() {
-            Ok(a) => {
+        None => match ctx.key_authority() {
+            Ok(Backend::Remote(r)) => {
+                let (keys, url) = remote_key_set(&r).await?;
+                let status = match keys.get(&kid) {
+                    None => "unknown_kid",
+                    Some(vk) if check(vk) => "valid",
+                    Some(_) => "invalid",
+                };
+                // The key's state when the token may read the key list (best effort: inspect
+                // reports, it does not fail on what it cannot learn).
+                let key_state = match r.key_list().await {
+                    Ok(list) => list.into_iter().find(|k| k.kid == kid).map(|k| k.state.to_string()),
+                    Err(_) => None,
+                };
+                SignatureStatus { status, keys: url, key_state: if status == "unknown_kid" { None } else { key_state } }
+            }
+            Ok(Backend::Local(a)) => {
                 let keys = local_keys(&a).await?;
                 match keys.iter().find(|(k, _, _)| *k == kid) {
                     None => SignatureStatus { status: "unknown_kid", keys: "local".into(), key_state: None },
@@ -194,18 +210,21 @@ impl Tabular for Verdict {
 
 pub(super) async fn verify(ctx: &Ctx, args: VerifyArgs) -> Result<()> {
     // Keys and expectations first: failing to get them means "cannot check" (exit 2).
-    let local = match (&args.jwks, &args.issuer) {
+    // The local authority, or in remote mode the remote one's public JWKS and issuer.
+    let default = match (&args.jwks, &args.issuer) {
         (Some(_), Some(_)) => None,
-        _ => Some(ctx.authority()?),
+        _ => Some(ctx.key_authority()?),
     };
-    let keys = match (&args.jwks, &local) {
+    let keys = match (&args.jwks, &default) {
         (Some(src), _) => key_set(&load_jwks(src).await?)?,
-        (None, Some(a)) => local_key_set(a).await?,
+        (None, Some(Backend::Local(a))) => local_key_set(a).await?,
+        (None, Some(Backend::Remote(r))) => remote_key_set(r).await?.0,
         (None, None) => return Err(Error::invalid("no keys to verify with", "give --jwks FILE|URL")),
     };
-    let issuer = match (&args.issuer, &local) {
+    let issuer = match (&args.issuer, &default) {
         (Some(i), _) => i.clone(),
-        (None, Some(a)) => a.settings().issuer.clone(),
+        (None, Some(Backend::Local(a))) => a.settings().issuer.clone(),
+        (None, Some(Backend::Remote(r))) => r.issuer().await?,
         (None, None) => return Err(Error::invalid("no issuer to expect", "give --issuer URL")),
     };
     let mut exp = Expectations::new(issuer, &args.audience)

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::Ctx;
-use crate::authority::{Authority, IssueRequest};
+use crate::authority::IssueRequest;
 use crate::cli::{IssueArgs, OutputFormat};
 use crate::model::Envelope;
 use crate::output::{json, Tabular};

@@ -1,7 +1,7 @@
 //! `mcpca key list|generate|rotate|retire|revoke|export`.
 
-use super::Ctx;
-use crate::authority::{Authority, RevokeReport, RevokeTarget};
+use super::{Backend, Ctx};
+use crate::authority::{RevokeReport, RevokeTarget};
 use crate::cli::{ExportArgs, KeyCommand, OutputFormat};
 use crate::fsutil;
 use crate::keys::Jwks;
@@ -80,7 +80,7 @@ pub(super) async fn run(ctx: &Ctx, cmd: KeyCommand) -> Result<()> {
     }
 }
 
-async fn export(ctx: &Ctx, a: &impl Authority, args: ExportArgs) -> Result<()> {
+async fn export(ctx: &Ctx, a: &Backend, args: ExportArgs) -> Result<()> {
     if args.public {
         let text = match ctx.format_or(OutputFormat::Json) {
             OutputFormat::Yaml => crate::output::render(&a.jwks().await?, OutputFormat::Yaml)?,
@@ -94,6 +94,10 @@ async fn export(ctx: &Ctx, a: &impl Authority, args: ExportArgs) -> Result<()> {
     let Some(kid) = args.private else {
         return Err(Error::invalid("nothing to export", "give --public or --private KID"));
     };
+    if let Backend::Remote(_) = a {
+        // Refused before any confirmation is asked: there is nothing to confirm.
+        return Err(crate::authority::remote::private_key_refusal());
+    }
     ctx.confirm(&format!("export the PRIVATE key {kid} in clear text"))?;
     let pem = a.key_export_private(&kid).await?;
     match &args.out {

@@ -1,8 +1,9 @@
-//! Where `inspect` and `verify` get public keys: a JWKS file or URL, or the local authority.
+//! Where `inspect` and `verify` get public keys: a JWKS file or URL, the local authority, or
+//! in remote mode the remote authority's published JWKS (`/.well-known/jwks.json`).
 
 use std::time::Duration;
 
-use crate::authority::{Authority, LocalAuthority};
+use crate::authority::{Authority, LocalAuthority, RemoteAuthority};
 use crate::descriptor::KeySet;
 use crate::keys::{Jwks, KeyState};
 use crate::{Error, Result};
@@ -53,4 +54,11 @@ pub async fn local_keys(a: &LocalAuthority) -> Result<Vec<(String, KeyState, ed2
 /// The published keys of the local authority, as a verifier would fetch them.
 pub async fn local_key_set(a: &LocalAuthority) -> Result<KeySet> {
     key_set(&a.jwks().await?)
+}
+
+/// The published keys of a remote authority, fetched as a verifier does (no token needed),
+/// and where they came from.
+pub async fn remote_key_set(r: &RemoteAuthority) -> Result<(KeySet, String)> {
+    let url = r.public_jwks_url().to_string();
+    Ok((key_set(&load_jwks(&url).await?)?, url))
 }

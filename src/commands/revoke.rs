@@ -1,7 +1,7 @@
 //! `mcpca revoke` and `mcpca revocations`.
 
 use super::Ctx;
-use crate::authority::{Authority, RevokeTarget};
+use crate::authority::RevokeTarget;
 use crate::cli::{RevocationsArgs, RevokeArgs};
 use crate::model::{Revocation, SignedFeed};
 use crate::output::{table, Tabular};

@@ -41,15 +41,15 @@ pub(super) async fn run(ctx: &Ctx, cmd: ServerCommand) -> Result<()> {
             };
             ctx.print(&a.server_update(&args.name, update).await?)
         }
-        ServerCommand::Remove(m) => moderate(ctx, &a, m, Status::Deleted, "removed").await,
-        ServerCommand::Suspend(m) => moderate(ctx, &a, m, Status::Suspended, "suspended").await,
-        ServerCommand::Resume(m) => moderate(ctx, &a, m, Status::Active, "resumed").await,
-        ServerCommand::Deprecate(m) => moderate(ctx, &a, m, Status::Deprecated, "deprecated").await,
-        ServerCommand::Import(args) => super::import::run(ctx, &a, args).await,
+        ServerCommand::Remove(m) => moderate(ctx, &*a, m, Status::Deleted, "removed").await,
+        ServerCommand::Suspend(m) => moderate(ctx, &*a, m, Status::Suspended, "suspended").await,
+        ServerCommand::Resume(m) => moderate(ctx, &*a, m, Status::Active, "resumed").await,
+        ServerCommand::Deprecate(m) => moderate(ctx, &*a, m, Status::Deprecated, "deprecated").await,
+        ServerCommand::Import(args) => super::import::run(ctx, &*a, args).await,
     }
 }
 
-async fn moderate(ctx: &Ctx, a: &impl Authority, m: crate::cli::ModerateArgs, status: Status, verb: &str) -> Result<()> {
+async fn moderate(ctx: &Ctx, a: &dyn Authority, m: crate::cli::ModerateArgs, status: Status, verb: &str) -> Result<()> {
     let d = a.server_set_status(&m.server, status, m.reason).await?;
     ctx.note(format!("{verb} {}", m.server));
     if status == Status::Active && d.entry.authority.status != Status::Active {
