@@ -126,6 +126,21 @@ fn what(s: &str) -> Option<&'static str> {
     })
 }
 
+/// The hint the local authority gives with a conflict, for a service that sends none.
+fn conflict_hint(what: &str) -> Option<String> {
+    Some(
+        match what {
+            "client" => "pick another id, or see `mcpca client show ID`",
+            "remote URL" => "a remote URL belongs to one server; use another URL or add a version of that server",
+            "server version" => {
+                "published versions are immutable: publish a new version, or change authority fields with `mcpca server update`"
+            }
+            _ => return None,
+        }
+        .into(),
+    )
+}
+
 /// Every cause of an error, joined: reqwest's own message alone rarely says what went wrong.
 fn causes(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
@@ -307,7 +322,9 @@ impl RemoteAuthority {
                 ),
             },
             StatusCode::CONFLICT => match detail.split_once(" already exists: ").and_then(|(w, id)| Some((what(w)?, id))) {
-                Some((what, id)) if code == "conflict" => Error::Conflict { what, id: id.to_owned(), hint },
+                Some((what, id)) if code == "conflict" => {
+                    Error::Conflict { what, id: id.to_owned(), hint: hint.or_else(|| conflict_hint(what)) }
+                }
                 _ => Error::Refused { message: detail, hint },
             },
             StatusCode::PAYLOAD_TOO_LARGE => Error::invalid(
@@ -578,6 +595,7 @@ mod tests {
         assert_eq!(e.to_string(), "server not found: io.github.acme/x");
         let e = r.error(&url, StatusCode::CONFLICT, p("conflict", "client already exists: bot"), None, b"");
         assert!(matches!(e, Error::Conflict { what: "client", .. }), "{e:?}");
+        assert!(e.hint().is_some_and(|h| h.contains("client show")), "{e:?}");
         let e = r.error(&url, StatusCode::CONFLICT, p("refused", "no next key"), None, b"");
         assert!(matches!(e, Error::Refused { .. }) && e.to_string() == "no next key", "{e:?}");
         let e = r.error(&url, StatusCode::UNAUTHORIZED, p("unauthorized", "unknown token"), None, b"");
