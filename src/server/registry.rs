@@ -1,12 +1,451 @@
-//! Routes of the registry family (filled in with issue 5).
+//! The official MCP registry's read API under `/v0` and `/v0.1` (DESIGN §7, docs/registry-api.md):
+//! `GET /servers`, `GET /servers/{name}/versions` and `GET /servers/{name}/versions/{version}`,
+//! with the official envelopes and cursor semantics, `_meta` extended with
+//! `"dev.mcpca/authority": {status, verified, connect}`. Anyone may read (CORS is open on these
+//! routes only).
+//!
+//! The list is the hot read path: a page comes from the store by a range on the primary key
+//! (`(name, version) > cursor … LIMIT n + 1`) and the stored server.json text is copied into
+//! the answer as it is, never parsed into a tree or re-encoded.
 
+use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use axum::Router;
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
+use tower_http::cors::{Any, CorsLayer};
 
-use super::AppState;
+use super::{ApiError, ApiResult, AppState};
+use crate::model::Status;
+use crate::store::{compare_versions, ServerPage, ServerRow};
 
-/// Routes of this module.
+/// Page size when the request names none (as the official registry).
+pub const DEFAULT_LIMIT: u32 = 30;
+/// Largest page (as the official registry).
+pub const MAX_LIMIT: u32 = 100;
+/// Longest `statusMessage` the official schema allows.
+const MAX_STATUS_MESSAGE: usize = 500;
+
+/// Routes of this module, under both API versions, with open CORS.
 pub fn routes() -> Router<Arc<AppState>> {
-    Router::new()
+    let mut router = Router::new();
+    for prefix in ["/v0", "/v0.1"] {
+        router = router
+            .route(&format!("{prefix}/servers"), get(list))
+            // `{name}` holds a `/`, sent percent-encoded (`io.github.acme%2Fweather`); the path
+            // is matched before decoding, so `%2F` stays inside the segment.
+            .route(&format!("{prefix}/servers/{{name}}/versions"), get(versions))
+            .route(&format!("{prefix}/servers/{{name}}/versions/{{version}}"), get(version))
+            // The same with the `/` of the name left as it is (`curl …/io.github.acme/weather/versions`).
+            .route(&format!("{prefix}/servers/{{name}}/{{server}}/versions"), get(versions_split))
+            .route(&format!("{prefix}/servers/{{name}}/{{server}}/versions/{{version}}"), get(version_split));
+    }
+    // Applied to these routes only: admin, connect and OAuth routes stay same-origin.
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS])
+        .allow_headers(Any)
+        .max_age(Duration::from_secs(86_400));
+    router.layer(cors)
+}
+
+/// Query parameters of the list (kept as text so every malformed value is a problem+json 400).
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    cursor: Option<String>,
+    limit: Option<String>,
+    search: Option<String>,
+    updated_since: Option<String>,
+    version: Option<String>,
+    include_deleted: Option<String>,
+}
+
+/// Query parameters of the versions routes.
+#[derive(Debug, Default, Deserialize)]
+struct ShowQuery {
+    include_deleted: Option<String>,
+}
+
+fn invalid(detail: impl Into<String>) -> ApiError {
+    ApiError::bad_request("invalid_request", detail)
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
+    q.map(|Query(t)| t).map_err(|e| invalid(e.body_text()))
+}
+
+fn path<T>(p: Result<Path<T>, PathRejection>) -> ApiResult<T> {
+    p.map(|Path(t)| t).map_err(|e| invalid(e.body_text()))
+}
+
+/// A boolean as Go's `strconv.ParseBool` reads it (the official service's parser).
+fn boolean(name: &str, v: Option<&str>) -> ApiResult<bool> {
+    match v.map(str::trim) {
+        None | Some("") => Ok(false),
+        Some("1" | "t" | "T" | "true" | "TRUE" | "True") => Ok(true),
+        Some("0" | "f" | "F" | "false" | "FALSE" | "False") => Ok(false),
+        Some(other) => Err(invalid(format!("{name}: {other:?} is not a boolean (use true or false)"))),
+    }
+}
+
+fn limit(v: Option<&str>) -> ApiResult<u32> {
+    match v.map(str::trim) {
+        None | Some("") => Ok(DEFAULT_LIMIT),
+        Some(s) => s
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| invalid(format!("limit: {s:?} is not an integer from 1 to {MAX_LIMIT}"))),
+    }
+}
+
+/// `name:version` of the last entry of the previous page. Names cannot contain `:`, so the
+/// first `:` separates them (a version may contain more).
+fn cursor(v: Option<&str>) -> ApiResult<Option<(String, String)>> {
+    match v {
+        None | Some("") => Ok(None),
+        Some(c) => match c.split_once(':') {
+            Some((name, version)) if !name.is_empty() => Ok(Some((name.to_owned(), version.to_owned()))),
+            _ => Err(invalid(format!("cursor: {c:?} is not a cursor this registry returned (name:version)"))),
+        },
+    }
+}
+
+/// RFC 3339, to whole seconds (the store's resolution; the bound is inclusive, so a change made
+/// within the same second as the bound is never missed).
+fn updated_since(v: Option<&str>) -> ApiResult<Option<i64>> {
+    match v.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+            .map(|t| Some(t.unix_timestamp()))
+            .map_err(|_| invalid(format!("updated_since: {s:?} is not an RFC 3339 time such as 2026-11-22T10:00:00Z"))),
+    }
+}
+
+async fn list(State(state): State<Arc<AppState>>, q: Result<Query<ListQuery>, QueryRejection>) -> ApiResult<Response> {
+    let q = query(q)?;
+    let limit = limit(q.limit.as_deref())?;
+    let since = updated_since(q.updated_since.as_deref())?;
+    let (latest_only, version) = match q.version.as_deref().map(str::trim) {
+        None | Some("") => (false, None),
+        Some("latest") => (true, None),
+        Some(v) => (false, Some(v.to_owned())),
+    };
+    let page = ServerPage {
+        after: cursor(q.cursor.as_deref())?,
+        limit: limit + 1,
+        search: q.search.filter(|s| !s.is_empty()),
+        // As the official service: a sync by `updated_since` must see deletions too.
+        include_deleted: since.is_some() || boolean("include_deleted", q.include_deleted.as_deref())?,
+        updated_since: since,
+        latest_only,
+        version,
+    };
+    let mut rows = state.authority.store().list_page(&page).await?;
+    let next = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| format!("{}:{}", r.version.name, r.version.version))
+    } else {
+        None
+    };
+    list_response(&state, &rows, next.as_deref())
+}
+
+async fn versions(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<String>, PathRejection>,
+    q: Result<Query<ShowQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let name = path(p)?;
+    all_versions(&state, &name, boolean("include_deleted", query(q)?.include_deleted.as_deref())?).await
+}
+
+async fn versions_split(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<(String, String)>, PathRejection>,
+    q: Result<Query<ShowQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let (namespace, server) = path(p)?;
+    all_versions(&state, &format!("{namespace}/{server}"), boolean("include_deleted", query(q)?.include_deleted.as_deref())?).await
+}
+
+async fn version(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<(String, String)>, PathRejection>,
+    q: Result<Query<ShowQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let (name, version) = path(p)?;
+    one_version(&state, &name, &version, boolean("include_deleted", query(q)?.include_deleted.as_deref())?).await
+}
+
+async fn version_split(
+    State(state): State<Arc<AppState>>,
+    p: Result<Path<(String, String, String)>, PathRejection>,
+    q: Result<Query<ShowQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let (namespace, server, version) = path(p)?;
+    one_version(&state, &format!("{namespace}/{server}"), &version, boolean("include_deleted", query(q)?.include_deleted.as_deref())?).await
+}
+
+fn effective(row: &ServerRow) -> Status {
+    Status::effective(row.name.status, row.version.status)
+}
+
+fn server_not_found(name: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "server_not_found", format!("Server not found: {name}"))
+}
+
+/// Every version of a name, newest publication first (as the official service), deleted ones
+/// only when asked; 404 when none is left.
+async fn all_versions(state: &AppState, name: &str, include_deleted: bool) -> ApiResult<Response> {
+    let mut rows = state.authority.store().list_versions(name).await?;
+    rows.retain(|r| include_deleted || effective(r) != Status::Deleted);
+    if rows.is_empty() {
+        return Err(server_not_found(name));
+    }
+    rows.reverse();
+    list_response(state, &rows, None)
+}
+
+/// One version, or the latest one (`latest`).
+async fn one_version(state: &AppState, name: &str, version: &str, include_deleted: bool) -> ApiResult<Response> {
+    let store = state.authority.store();
+    let row = if version == "latest" {
+        match store.get_server(name, None).await? {
+            Some(row) => Some(row),
+            // A deleted name has no latest version; asked to include deleted entries, answer
+            // the highest version all the same.
+            None if include_deleted => store.list_versions(name).await?.into_iter().max_by(|a, b| {
+                compare_versions((&a.version.version, a.version.published_at), (&b.version.version, b.version.published_at))
+            }),
+            None => None,
+        }
+    } else {
+        store.get_server(name, Some(version)).await?
+    };
+    let row = row.filter(|r| include_deleted || effective(r) != Status::Deleted).ok_or_else(|| {
+        if version == "latest" {
+            server_not_found(name)
+        } else {
+            ApiError::new(StatusCode::NOT_FOUND, "server_not_found", format!("Server version not found: {name} {version}"))
+        }
+    })?;
+    let connect = connect_url(state);
+    json_response(&item(&row, &connect)?)
+}
+
+fn connect_url(state: &AppState) -> String {
+    format!("{}/v1/connect", state.authority.settings().issuer.trim_end_matches('/'))
+}
+
+/// `{"servers": [...], "metadata": {"nextCursor"?, "count"}}`.
+fn list_response(state: &AppState, rows: &[ServerRow], next: Option<&str>) -> ApiResult<Response> {
+    let connect = connect_url(state);
+    let servers = rows.iter().map(|r| item(r, &connect)).collect::<ApiResult<Vec<_>>>()?;
+    let count = servers.len();
+    let size = rows.iter().map(|r| r.version.document.len() + 512).sum::<usize>() + 128;
+    json_response_sized(&ServerList { servers, metadata: ListMetadata { next_cursor: next, count } }, size)
+}
+
+fn json_response<T: Serialize>(body: &T) -> ApiResult<Response> {
+    json_response_sized(body, 4096)
+}
+
+fn json_response_sized<T: Serialize>(body: &T, size: usize) -> ApiResult<Response> {
+    let mut out = Vec::with_capacity(size);
+    serde_json::to_writer(&mut out, body).map_err(|e| ApiError::from(crate::Error::Store(format!("cannot encode the answer: {e}"))))?;
+    let mut resp = (StatusCode::OK, out).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(resp)
+}
+
+#[derive(Serialize)]
+struct ServerList<'a> {
+    servers: Vec<Item<'a>>,
+    metadata: ListMetadata<'a>,
+}
+
+#[derive(Serialize)]
+struct ListMetadata<'a> {
+    #[serde(rename = "nextCursor", skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<&'a str>,
+    count: usize,
+}
+
+/// `{"server": <server.json>, "_meta": {…}}`.
+#[derive(Serialize)]
+struct Item<'a> {
+    server: &'a RawValue,
+    #[serde(rename = "_meta")]
+    meta: Meta<'a>,
+}
+
+#[derive(Serialize)]
+struct Meta<'a> {
+    #[serde(rename = "io.modelcontextprotocol.registry/official")]
+    official: Official<'a>,
+    #[serde(rename = "dev.mcpca/authority")]
+    authority: AuthorityMeta<'a>,
+}
+
+/// The official registry's metadata (its schema allows no other member).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Official<'a> {
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status_message: Option<&'a str>,
+    status_changed_at: Ts,
+    published_at: Ts,
+    updated_at: Ts,
+    is_latest: bool,
+}
+
+#[derive(Serialize)]
+struct AuthorityMeta<'a> {
+    /// The authority's own status in force (`active|deprecated|suspended|revoked|deleted`).
+    status: Status,
+    verified: bool,
+    /// How to connect: present when the version has a streamable-http endpoint.
+    connect: Option<Connect<'a>>,
+}
+
+#[derive(Serialize)]
+struct Connect<'a> {
+    endpoint: &'a str,
+    url: &'a str,
+    header: &'static str,
+}
+
+/// The official registry knows `active`, `deprecated` and `deleted`. A version the authority
+/// suspended or revoked is still listed (only `deleted` hides an entry), so for a client that
+/// knows only the official API it is `deprecated`: still there, not to be used for new
+/// connections. `_meta["dev.mcpca/authority"].status` tells which it is.
+fn official_status(s: Status) -> &'static str {
+    match s {
+        Status::Active => "active",
+        Status::Deprecated | Status::Suspended | Status::Revoked => "deprecated",
+        Status::Deleted => "deleted",
+    }
+}
+
+/// `statusMessage`: the operator's reason for a deprecation or deletion (publisher-facing, as
+/// in the official registry); for a suspension or revocation a fixed text, since moderation
+/// notes are not for the public.
+fn status_message(s: Status, reason: Option<&str>) -> Option<&str> {
+    match s {
+        Status::Active => None,
+        Status::Suspended => Some("suspended by the Connect Authority: new connections are refused"),
+        Status::Revoked => Some("revoked by the Connect Authority: connections are refused"),
+        Status::Deprecated | Status::Deleted => reason.filter(|r| !r.is_empty()).map(|r| truncate(r, MAX_STATUS_MESSAGE)),
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// One entry. The status shown is the one in force (the more severe of the name's and the
+/// version's), with the time of the change that set it — as `server list` shows it.
+fn item<'a>(row: &'a ServerRow, connect_url: &'a str) -> ApiResult<Item<'a>> {
+    let (n, v) = (&row.name, &row.version);
+    // Borrowed: the stored text is only checked to be JSON, then copied to the answer.
+    let server: &RawValue = serde_json::from_str(&v.document)
+        .map_err(|e| ApiError::from(crate::Error::Store(format!("stored document of {}@{} is not JSON: {e}", v.name, v.version))))?;
+    let status = Status::effective(n.status, v.status);
+    let version_rules = v.status > n.status || (v.status == n.status && v.status_changed_at >= n.status_changed_at);
+    let (reason, changed) = if version_rules { (&v.status_reason, v.status_changed_at) } else { (&n.status_reason, n.status_changed_at) };
+    Ok(Item {
+        server,
+        meta: Meta {
+            official: Official {
+                status: official_status(status),
+                status_message: status_message(status, reason.as_deref()),
+                status_changed_at: Ts(changed),
+                published_at: Ts(v.published_at),
+                updated_at: Ts(v.updated_at.max(n.updated_at)),
+                is_latest: v.is_latest,
+            },
+            authority: AuthorityMeta {
+                status,
+                verified: n.verified,
+                connect: v.endpoint.as_deref().map(|endpoint| Connect { endpoint, url: connect_url, header: "MCP-Connect" }),
+            },
+        },
+    })
+}
+
+/// Unix seconds written as RFC 3339 UTC (`2026-11-22T10:02:00Z`, as `clock::rfc3339`) straight
+/// into the output, without an intermediate string.
+#[derive(Debug, Clone, Copy)]
+struct Ts(i64);
+
+impl fmt::Display for Ts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match time::OffsetDateTime::from_unix_timestamp(self.0) {
+            Ok(t) if (0..=9999).contains(&t.year()) => {
+                write!(f, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second())
+            }
+            _ => f.write_str(&crate::clock::rfc3339(self.0)),
+        }
+    }
+}
+
+impl Serialize for Ts {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_match_the_clock_format() {
+        for t in [0, 1_800_000_000, 1_763_805_720, 253_402_300_799] {
+            assert_eq!(Ts(t).to_string(), crate::clock::rfc3339(t));
+        }
+    }
+
+    #[test]
+    fn cursor_splits_at_the_first_colon() {
+        assert_eq!(cursor(Some("io.github.a/b:1.0:x")).ok().flatten(), Some(("io.github.a/b".into(), "1.0:x".into())));
+        assert!(cursor(Some("no-colon")).is_err());
+        assert!(cursor(Some(":1.0")).is_err());
+    }
+
+    #[test]
+    fn limits_and_booleans() {
+        assert_eq!(limit(None).ok(), Some(DEFAULT_LIMIT));
+        assert_eq!(limit(Some("100")).ok(), Some(100));
+        for bad in ["0", "101", "-1", "ten"] {
+            assert!(limit(Some(bad)).is_err(), "{bad}");
+        }
+        assert_eq!(boolean("x", Some("True")).ok(), Some(true));
+        assert!(boolean("x", Some("yes")).is_err());
+    }
+
+    #[test]
+    fn status_mapping() {
+        assert_eq!(official_status(Status::Suspended), "deprecated");
+        assert_eq!(official_status(Status::Revoked), "deprecated");
+        assert_eq!(official_status(Status::Deleted), "deleted");
+        assert_eq!(status_message(Status::Revoked, Some("internal note")).map(|m| m.contains("internal")), Some(false));
+        assert_eq!(truncate(&"é".repeat(300), 501).len(), 500);
+    }
 }

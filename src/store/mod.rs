@@ -115,6 +115,26 @@ pub struct ServerFilter {
     pub latest_only: bool,
 }
 
+/// One page of the registry read API (`GET /v0.1/servers`), in `(name, version)` order.
+/// Fetched with a range on the primary key, so a deep page costs what the first one does.
+#[derive(Debug, Clone, Default)]
+pub struct ServerPage {
+    /// Start strictly after this `(name, version)` (the cursor).
+    pub after: Option<(String, String)>,
+    /// Most rows to return (ask one more than a page to learn whether another page follows).
+    pub limit: u32,
+    /// Case-insensitive substring of the name.
+    pub search: Option<String>,
+    /// Also versions whose name or version is `deleted`.
+    pub include_deleted: bool,
+    /// Only versions whose version or name row changed at or after this instant (Unix seconds).
+    pub updated_since: Option<i64>,
+    /// Only the latest version of each name.
+    pub latest_only: bool,
+    /// Only this exact version.
+    pub version: Option<String>,
+}
+
 /// Change of name-level authority fields (`server update`).
 #[derive(Debug, Clone, Default)]
 pub struct ServerUpdate {
@@ -290,6 +310,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn list_versions(&self, name: &str) -> Result<Vec<ServerRow>>;
     /// Versions matching a filter, by (name, version).
     async fn list_servers(&self, filter: &ServerFilter) -> Result<Vec<ServerRow>>;
+    /// One page of versions, by `(name, version)`, after the page's cursor.
+    async fn list_page(&self, page: &ServerPage) -> Result<Vec<ServerRow>>;
     /// Update name-level authority fields.
     async fn update_server(&self, name: &str, update: ServerUpdate, at: i64, audit: NewAuditEvent) -> Result<()>;
     /// Change a status (and record a revocation with it, atomically). Recomputes `is_latest`.

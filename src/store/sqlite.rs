@@ -14,7 +14,11 @@ use crate::audit::GENESIS;
 use crate::{Error, Result};
 
 /// Migrations, in order; the schema version is their count (`PRAGMA user_version`).
-const MIGRATIONS: &[&str] = &[include_str!("migrations/sqlite_0001_init.sql"), include_str!("migrations/sqlite_0002_governance.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/sqlite_0001_init.sql"),
+    include_str!("migrations/sqlite_0002_governance.sql"),
+    include_str!("migrations/sqlite_0003_registry_read.sql"),
+];
 
 /// Schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -523,6 +527,49 @@ impl Store for SqliteStore {
                 None => stmt.query_map([], server_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?,
             };
             Ok(rows.into_iter().filter(|r| filter.status.is_none_or(|s| Status::effective(r.name.status, r.version.status) == s)).collect())
+        })
+        .await
+    }
+
+    async fn list_page(&self, page: &ServerPage) -> Result<Vec<ServerRow>> {
+        let page = page.clone();
+        self.run(move |c| {
+            // A range on the primary key, walked in its order and stopped after `limit` rows:
+            // a page deep in the list costs what the first one does. Every variant of the
+            // statement stays in the connection's statement cache.
+            let mut sql = format!("SELECT {SERVER_COLUMNS} FROM server_versions v JOIN servers s ON s.name = v.name WHERE 1 = 1");
+            if page.after.is_some() {
+                sql.push_str(" AND (v.name, v.version) > (?1, ?2)");
+            }
+            if !page.include_deleted {
+                sql.push_str(" AND s.status <> 'deleted' AND v.status <> 'deleted'");
+            }
+            if page.latest_only {
+                // Matches the partial index `server_versions_latest`.
+                sql.push_str(" AND v.is_latest = 1");
+            }
+            if page.version.is_some() {
+                sql.push_str(" AND v.version = ?3");
+            }
+            if page.search.is_some() {
+                sql.push_str(" AND instr(lower(v.name), lower(?4)) > 0");
+            }
+            if page.updated_since.is_some() {
+                // The entry's `updatedAt` is the later of its version's and its name's change.
+                // Written as a rowid set from the two `updated_at` indexes, so a sync asking for
+                // the last few changes reads those rows only (sorted), not the whole table.
+                sql.push_str(
+                    " AND v.rowid IN (SELECT rowid FROM server_versions WHERE updated_at >= ?5 \
+                     UNION ALL SELECT v2.rowid FROM servers s2 JOIN server_versions v2 ON v2.name = s2.name WHERE s2.updated_at >= ?5)",
+                );
+            }
+            sql.push_str(" ORDER BY v.name, v.version LIMIT ?6");
+            let mut stmt = c.prepare_cached(&sql)?;
+            let (after_name, after_version) = page.after.unzip();
+            let rows = stmt
+                .query_map(params![after_name, after_version, page.version, page.search, page.updated_since, page.limit], server_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
         })
         .await
     }

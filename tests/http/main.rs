@@ -4,4 +4,5 @@
 mod admin;
 mod connect;
 mod oauth;
+mod registry;
 mod util;
