@@ -18,6 +18,8 @@ pub struct ApiError {
     pub detail: String,
     /// Seconds to wait (429).
     pub retry_after: Option<u64>,
+    /// What to do about it (the CLI's hint, so remote and local mode say the same).
+    pub hint: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -30,12 +32,14 @@ struct Problem<'a> {
     detail: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<&'a str>,
 }
 
 impl ApiError {
     /// An error with a status, a code and a detail.
     pub fn new(status: StatusCode, code: impl Into<String>, detail: impl Into<String>) -> Self {
-        ApiError { status, code: code.into(), detail: detail.into(), retry_after: None }
+        ApiError { status, code: code.into(), detail: detail.into(), retry_after: None, hint: None }
     }
 
     /// 400 with a code.
@@ -61,14 +65,15 @@ impl ApiError {
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
-        match e {
+        let hint = e.hint();
+        let mut api = match e {
             Error::Denied { code, message, retry_after } => {
                 let status = match code {
                     DenyCode::ServerNotFound => StatusCode::NOT_FOUND,
                     DenyCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
                     _ => StatusCode::FORBIDDEN,
                 };
-                ApiError { status, code: code.as_str().into(), detail: message, retry_after }
+                ApiError { status, code: code.as_str().into(), detail: message, retry_after, hint: None }
             }
             Error::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
             Error::Conflict { .. } => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
@@ -78,9 +83,11 @@ impl From<Error> for ApiError {
             other => {
                 // Storage, crypto, KEK: log the cause, answer without it.
                 tracing::error!(error = %other, "request failed");
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the authority cannot answer right now")
+                return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the authority cannot answer right now");
             }
-        }
+        };
+        api.hint = hint;
+        api
     }
 }
 
@@ -94,6 +101,7 @@ impl IntoResponse for ApiError {
             error: &self.code,
             detail: &self.detail,
             retry_after: self.retry_after,
+            hint: self.hint.as_deref(),
         };
         let mut resp = (self.status, axum::Json(body)).into_response();
         let headers = resp.headers_mut();
