@@ -64,7 +64,7 @@ pub(super) async fn run(ctx: &Ctx, args: ServeArgs) -> Result<()> {
             ctx.note(format!("created {c}"));
         }
     }
-    let authority = LocalAuthority::open(&ctx.paths, &overrides, Arc::clone(&ctx.clock))?;
+    let mut authority = LocalAuthority::open(&ctx.paths, &overrides, Arc::clone(&ctx.clock))?;
     if fresh {
         let token = authority.token_create(Role::Admin, Some("bootstrap".into()), None).await?;
         let dir = ctx.paths.config_file.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
@@ -77,7 +77,9 @@ pub(super) async fn run(ctx: &Ctx, args: ServeArgs) -> Result<()> {
         ));
     }
     let issuer = authority.settings().issuer.clone();
-    let state = AppState::new(authority);
+    // Issue from memory; audit through the group commit (flushed at shutdown).
+    authority.enable_hot_path().await?;
+    let state = AppState::with_ip_limit(authority, crate::server::iplimit::IpLimit::from_env()?);
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.map_err(|e| Error::io("cannot listen on", args.listen.to_string(), e))?;
     let addr = listener.local_addr().map_err(|e| Error::io("cannot read the address of", args.listen.to_string(), e))?;
@@ -89,7 +91,11 @@ pub(super) async fn run(ctx: &Ctx, args: ServeArgs) -> Result<()> {
     drop(out);
     tracing::info!(%addr, %issuer, "mcpca serving");
     match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => serve_tls(listener, state, cert, key).await,
+        (Some(cert), Some(key)) => {
+            let served = serve_tls(listener, Arc::clone(&state), cert, key).await;
+            state.authority.close_hot_path().await;
+            served
+        }
         _ => crate::server::serve(listener, state, shutdown_signal()).await.map_err(|e| Error::io("server failed on", addr.to_string(), e)),
     }
 }

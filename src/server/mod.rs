@@ -16,6 +16,7 @@ use crate::store::{ClientRow, Role, TokenRow};
 pub mod admin;
 pub mod connect;
 pub mod error;
+pub mod iplimit;
 pub mod keys;
 pub mod oauth;
 pub mod ops;
@@ -31,12 +32,19 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub struct AppState {
     pub authority: LocalAuthority,
     pub metrics: ops::Metrics,
+    /// Per-address limit of the unauthenticated routes (off unless configured).
+    pub ip_limit: iplimit::IpLimiter,
 }
 
 impl AppState {
-    /// State over an opened authority.
+    /// State over an opened authority, without a per-address limit.
     pub fn new(authority: LocalAuthority) -> Arc<Self> {
-        Arc::new(AppState { authority, metrics: ops::Metrics::default() })
+        Self::with_ip_limit(authority, None)
+    }
+
+    /// State over an opened authority, with a per-address limit on unauthenticated routes.
+    pub fn with_ip_limit(authority: LocalAuthority, limit: Option<iplimit::IpLimit>) -> Arc<Self> {
+        Arc::new(AppState { authority, metrics: ops::Metrics::default(), ip_limit: iplimit::IpLimiter::new(limit) })
     }
 }
 
@@ -51,19 +59,22 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(ops::routes())
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), iplimit::limit))
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), ops::observe))
         .with_state(state)
 }
 
 /// Serve `router` on an already bound listener until `shutdown` resolves; in-flight requests
-/// finish first.
+/// finish first, then every queued audit event is committed.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let app = router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    state.authority.close_hot_path().await;
+    served
 }
 
 /// The bearer credential of a request, if any.

@@ -119,6 +119,16 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
     let _ = writeln!(out, "mcpca_request_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}");
     let _ = writeln!(out, "mcpca_request_duration_seconds_sum {}", m.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6);
     let _ = writeln!(out, "mcpca_request_duration_seconds_count {}", m.requests.load(Ordering::Relaxed));
+    if let Some(stats) = state.authority.audit_batch_stats() {
+        let (buckets, total, sum, count) = stats.histogram();
+        let _ = writeln!(out, "# HELP mcpca_audit_batch_size Audit events per group commit.\n# TYPE mcpca_audit_batch_size histogram");
+        for (le, n) in buckets {
+            let _ = writeln!(out, "mcpca_audit_batch_size_bucket{{le=\"{le}\"}} {n}");
+        }
+        let _ = writeln!(out, "mcpca_audit_batch_size_bucket{{le=\"+Inf\"}} {total}");
+        let _ = writeln!(out, "mcpca_audit_batch_size_sum {sum}");
+        let _ = writeln!(out, "mcpca_audit_batch_size_count {count}");
+    }
     if let Ok(keys) = state.authority.key_list().await {
         if let Some(active) = keys.iter().find(|k| k.state == KeyState::Active) {
             let activated = active.activated_at.as_deref().and_then(|t| crate::clock::parse_instant(t).ok()).unwrap_or_default();

@@ -13,6 +13,8 @@ use super::*;
 use crate::audit::GENESIS;
 use crate::{Error, Result};
 
+pub mod hot;
+
 /// Migrations, in order; the schema version is their count (`PRAGMA user_version`).
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite_0001_init.sql"),

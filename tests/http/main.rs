@@ -3,6 +3,7 @@
 
 mod admin;
 mod connect;
+mod hotpath;
 mod oauth;
 mod registry;
 mod util;

@@ -34,14 +34,21 @@ pub struct TestServer {
 impl TestServer {
     /// Start a fresh authority with issuer `https://ca.example.com`.
     pub async fn start() -> Self {
+        Self::start_with_ip_limit(None).await
+    }
+
+    /// The same, with a per-address limit on the unauthenticated routes.
+    pub async fn start_with_ip_limit(ip_limit: Option<mcpca::server::iplimit::IpLimit>) -> Self {
         let home = tempfile::tempdir().unwrap();
         let paths = Paths::in_home(home.path());
         let clock = ManualClock::new(T0);
         init(&paths, Some("https://ca.example.com"), Arc::new(clock.clone())).await.unwrap();
-        let authority = LocalAuthority::open(&paths, &Overrides::default(), Arc::new(clock.clone())).unwrap();
+        let mut authority = LocalAuthority::open(&paths, &Overrides::default(), Arc::new(clock.clone())).unwrap();
+        // As `mcpca serve`: issue from the in-memory snapshot, audit through the group commit.
+        authority.enable_hot_path().await.unwrap();
         let admin = authority.token_create(Role::Admin, Some("test-admin".into()), None).await.unwrap().secret;
         let reader = authority.token_create(Role::Reader, Some("test-reader".into()), None).await.unwrap().secret;
-        let state = AppState::new(authority);
+        let state = AppState::with_ip_limit(authority, ip_limit);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

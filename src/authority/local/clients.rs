@@ -157,6 +157,9 @@ pub(crate) async fn authenticate(a: &LocalAuthority, secret: &str) -> Result<Opt
         return Ok(None);
     }
     let hash = secrets::hash(secret);
+    if let Some(hot) = a.hot() {
+        return Ok(hot.snapshot().client_by_secret_hash(&hash).filter(|c| secrets::matches(secret, &c.secret_hash)).cloned());
+    }
     Ok(a.store.find_client_by_secret(&hash).await?.filter(|c| secrets::matches(secret, &c.secret_hash)))
 }
 

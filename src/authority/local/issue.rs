@@ -1,5 +1,7 @@
 //! Issuance of descriptors by the local authority, and descriptor-level revocation.
 
+use std::sync::Arc;
+
 use uuid::Uuid;
 
 use super::LocalAuthority;
@@ -27,9 +29,15 @@ pub(super) async fn issue(a: &LocalAuthority, req: &IssueRequest) -> Result<Enve
 pub(crate) async fn issue_as(a: &LocalAuthority, principal: &Principal, req: &IssueRequest) -> Result<Envelope> {
     let now = a.now();
     let wanted = req.server.to_string();
-    let row = super::servers::find_for_issue(a, &req.server).await?;
+    let hot = a.hot();
+    let snapshot = hot.map(|h| h.snapshot());
+    let row = match &snapshot {
+        Some(s) => s.find_for_issue(&req.server).cloned(),
+        None => super::servers::find_for_issue(a, &req.server).await?,
+    };
     let rate = match principal.record() {
-        Some(c) if c.rate_per_min.is_some() => {
+        // Serve mode: the group commit counts the window exactly (below); no read here.
+        Some(c) if c.rate_per_min.is_some() && hot.is_none() => {
             let (issued, oldest) = a.store.issued_since(&c.id, now - 59).await?;
             RateWindow { issued, oldest }
         }
@@ -43,7 +51,10 @@ pub(crate) async fn issue_as(a: &LocalAuthority, principal: &Principal, req: &Is
     };
     let Some(row) = row else { return Err(Error::Store("decision allowed a missing server".into())) };
     let aud = canonical_url(&grant.endpoint).map_err(|e| Error::Store(format!("stored endpoint of {}: {e}", row.version.name)))?;
-    let signer = DescriptorSigner::new(super::keys::active(a).await?);
+    let signer = match snapshot.as_ref().and_then(|s| s.signer()) {
+        Some(signer) => signer,
+        None => Arc::new(DescriptorSigner::new(super::keys::active(a).await?)),
+    };
     let jti = Uuid::now_v7().to_string();
     let ttl = grant.ttl.as_i64();
     let tenant = grant.tenant.clone();
@@ -71,7 +82,11 @@ pub(crate) async fn issue_as(a: &LocalAuthority, principal: &Principal, req: &Is
     // Fail closed: no audit record, no descriptor. The client's rate is checked again in the
     // same transaction, so concurrent issuers cannot overshoot it.
     let recheck = principal.record().and_then(|c| c.rate_per_min.map(|limit| RateCheck { client: c.id.clone(), since: now - 59, limit }));
-    if let Err((issued, oldest)) = a.store.record_issue(event, recheck).await? {
+    let recorded = match hot {
+        Some(h) => h.record(event, recheck).await?,
+        None => a.store.record_issue(event, recheck).await?,
+    };
+    if let Err((issued, oldest)) = recorded {
         let late = decide(principal, ask, Some(&row), RateWindow { issued, oldest }, &a.settings, now)
             .err()
             .unwrap_or_else(|| Error::Store("rate window changed while issuing".into()));
@@ -96,8 +111,12 @@ async fn record_denial(a: &LocalAuthority, e: Error, now: i64, subject: &str, wa
     let event = NewAuditEvent::new(now, subject, "issue", wanted)
         .decision(Decision::Deny, Some(code.as_str()))
         .details(json!({ "reason": message, "ttl": req.ttl.map(|t| t.to_string()) }));
-    match a.store.append_audit(vec![event]).await {
-        Ok(_) => e,
+    let recorded = match a.hot() {
+        Some(h) => h.record(event, None).await.map(|_| ()),
+        None => a.store.append_audit(vec![event]).await.map(|_| ()),
+    };
+    match recorded {
+        Ok(()) => e,
         Err(store) => store,
     }
 }

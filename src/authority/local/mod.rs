@@ -14,11 +14,16 @@ use crate::store::{SqliteStore, Store};
 use crate::{Error, Result};
 
 mod audit;
+mod batcher;
 mod clients;
 mod init;
 mod issue;
 mod keys;
 mod servers;
+mod snapshot;
+
+pub use batcher::{BatchStats, BATCH_BUCKETS, MAX_BATCH};
+pub use snapshot::POLL_INTERVAL;
 
 /// The authority's client rules, for checks made before any change (`mcpca apply`).
 pub(crate) use clients::{validate_id as validate_client_id, validate_policy as validate_client_policy};
@@ -86,6 +91,8 @@ pub struct LocalAuthority {
     paths: Paths,
     /// Who the audit log names for changes made through this value.
     actor: String,
+    /// The in-memory snapshot and the audit group commit of `mcpca serve`, when enabled.
+    hot: Option<Arc<snapshot::HotPath>>,
 }
 
 /// Resolved locations of an authority's files after the config file is applied.
@@ -121,7 +128,7 @@ impl LocalAuthority {
 
     /// An authority over any store (tests, other backends).
     pub fn with_store(store: Arc<dyn Store>, settings: Settings, clock: Arc<dyn Clock>, paths: Paths, kek_source: KekSource) -> Self {
-        LocalAuthority { store, settings, clock, kek_source, kek: Arc::new(OnceLock::new()), paths, actor: "operator".into() }
+        LocalAuthority { store, settings, clock, kek_source, kek: Arc::new(OnceLock::new()), paths, actor: "operator".into(), hot: None }
     }
 
     /// The same authority acting for another principal (e.g. `token:<id>` behind the admin API).
@@ -141,7 +148,51 @@ impl LocalAuthority {
             kek: Arc::clone(&self.kek),
             paths: self.paths.clone(),
             actor: actor.into(),
+            hot: self.hot.clone(),
         }
+    }
+
+    /// Serve mode: issue from an in-memory snapshot of servers, clients and the active key
+    /// (refreshed on every change, including changes by other processes within
+    /// [`POLL_INTERVAL`]) and record issuances through a batched audit group commit. The
+    /// command line keeps the direct path. Needs a tokio runtime; call [`Self::close_hot_path`]
+    /// before exit to commit what is queued.
+    pub async fn enable_hot_path(&mut self) -> Result<()> {
+        if self.hot.is_some() {
+            return Ok(());
+        }
+        self.kek().await?;
+        let kek = self.kek.get().cloned().ok_or_else(|| Error::Store("key-encryption key not loaded".into()))?;
+        self.hot = Some(snapshot::HotPath::start(&self.paths.database, kek).await?);
+        Ok(())
+    }
+
+    /// Commit every queued audit event and stop the hot path; later calls take the direct path.
+    pub async fn close_hot_path(&self) {
+        if let Some(h) = &self.hot {
+            h.close().await;
+        }
+    }
+
+    /// Sizes of the audit batches committed by the hot path, when enabled.
+    pub fn audit_batch_stats(&self) -> Option<&BatchStats> {
+        self.hot.as_deref().map(snapshot::HotPath::batch_stats)
+    }
+
+    /// The hot path, while enabled and open.
+    fn hot(&self) -> Option<&Arc<snapshot::HotPath>> {
+        self.hot.as_ref().filter(|h| !h.is_closed())
+    }
+
+    /// After a change made through this value: the snapshot reflects it before the change's
+    /// caller hears back.
+    async fn changed<T>(&self, result: Result<T>) -> Result<T> {
+        if let (Ok(_), Some(h)) = (&result, self.hot()) {
+            if let Err(e) = h.refresh().await {
+                tracing::warn!(error = %e, "cannot refresh the issuance snapshot; the poller will retry");
+            }
+        }
+        result
     }
 
     /// An audit event by this authority's actor, now.
@@ -220,13 +271,13 @@ impl Authority for LocalAuthority {
         keys::list(self).await
     }
     async fn key_generate(&self) -> Result<KeyInfo> {
-        keys::generate(self).await
+        self.changed(keys::generate(self).await).await
     }
     async fn key_rotate(&self, grace: Option<Dur>) -> Result<RotateReport> {
-        keys::rotate(self, grace).await
+        self.changed(keys::rotate(self, grace).await).await
     }
     async fn key_retire(&self, kid: &str) -> Result<KeyInfo> {
-        keys::retire(self, kid).await
+        self.changed(keys::retire(self, kid).await).await
     }
     async fn jwks(&self) -> Result<Jwks> {
         keys::jwks(self).await
@@ -235,7 +286,7 @@ impl Authority for LocalAuthority {
         keys::export_private(self, kid).await
     }
     async fn server_add(&self, input: ServerInput) -> Result<ServerEntry> {
-        servers::add(self, input).await
+        self.changed(servers::add(self, input).await).await
     }
     async fn server_list(&self, filter: &ServerFilter) -> Result<Vec<ServerEntry>> {
         servers::list(self, filter).await
@@ -244,10 +295,10 @@ impl Authority for LocalAuthority {
         servers::show(self, server).await
     }
     async fn server_update(&self, name: &str, update: ServerUpdate) -> Result<ServerDetail> {
-        servers::update(self, name, update).await
+        self.changed(servers::update(self, name, update).await).await
     }
     async fn server_set_status(&self, server: &ServerRefArg, status: Status, reason: Option<String>) -> Result<ServerDetail> {
-        servers::set_status(self, server, status, reason).await
+        self.changed(servers::set_status(self, server, status, reason).await).await
     }
     async fn issue(&self, request: &IssueRequest) -> Result<Envelope> {
         issue::issue(self, request).await
@@ -255,12 +306,13 @@ impl Authority for LocalAuthority {
     async fn revoke(&self, target: &RevokeTarget, reason: Option<String>) -> Result<RevokeReport> {
         // Entries no descriptor can match any more leave the store (the feed's seq survives).
         self.store.prune_revocations(self.now()).await?;
-        match target {
+        let result = match target {
             RevokeTarget::Server(s) => servers::revoke(self, s, reason).await,
             RevokeTarget::Jti(jti) => issue::revoke_jti(self, jti, reason).await,
             RevokeTarget::Key(kid) => keys::revoke(self, kid, reason).await,
             RevokeTarget::Client(id) => clients::revoke(self, id, reason).await,
-        }
+        };
+        self.changed(result).await
     }
     async fn revocations(&self, since: i64) -> Result<Vec<Revocation>> {
         self.store.list_revocations(since).await
@@ -269,10 +321,10 @@ impl Authority for LocalAuthority {
         audit::feed(self, since).await
     }
     async fn server_import(&self, documents: Vec<(String, serde_json::Value)>, dry_run: bool) -> Result<Vec<ImportEntry>> {
-        servers::import(self, documents, dry_run).await
+        self.changed(servers::import(self, documents, dry_run).await).await
     }
     async fn client_add(&self, id: &str, policy: ClientPolicy) -> Result<ClientCreated> {
-        clients::add(self, id, policy).await
+        self.changed(clients::add(self, id, policy).await).await
     }
     async fn client_list(&self) -> Result<Vec<ClientInfo>> {
         clients::list(self).await
@@ -281,16 +333,16 @@ impl Authority for LocalAuthority {
         clients::show(self, id).await
     }
     async fn client_update(&self, id: &str, policy: ClientPolicy) -> Result<ClientInfo> {
-        clients::update(self, id, policy).await
+        self.changed(clients::update(self, id, policy).await).await
     }
     async fn client_set_status(&self, id: &str, status: ClientStatus, reason: Option<String>) -> Result<ClientInfo> {
-        clients::set_status(self, id, status, reason).await
+        self.changed(clients::set_status(self, id, status, reason).await).await
     }
     async fn client_remove(&self, id: &str) -> Result<()> {
-        clients::remove(self, id).await
+        self.changed(clients::remove(self, id).await).await
     }
     async fn client_rotate_secret(&self, id: &str) -> Result<ClientCreated> {
-        clients::rotate_secret(self, id).await
+        self.changed(clients::rotate_secret(self, id).await).await
     }
     async fn token_create(&self, role: Role, name: Option<String>, expires: Option<Dur>) -> Result<TokenCreated> {
         clients::token_create(self, role, name, expires).await

@@ -1,0 +1,191 @@
+//! Group commit of the audit log for `mcpca serve` (DESIGN §6): one writer thread owns a
+//! connection of its own; issuances hand it their event (with their rate check) and wait for
+//! its answer; it appends everything queued (up to [`MAX_BATCH`]) in one transaction, then
+//! answers each. A failed commit fails every issuance of its batch: no record, no descriptor.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::audit::NewAuditEvent;
+use crate::store::sqlite::hot::{self, Recorded};
+use crate::store::RateCheck;
+use crate::{Error, Result};
+
+/// Most events appended in one transaction.
+pub const MAX_BATCH: usize = 512;
+
+/// Upper bounds of the batch-size histogram.
+pub const BATCH_BUCKETS: [u64; 10] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
+
+/// Sizes of the committed batches.
+#[derive(Debug, Default)]
+pub struct BatchStats {
+    buckets: [AtomicU64; BATCH_BUCKETS.len() + 1],
+    sum: AtomicU64,
+    count: AtomicU64,
+}
+
+impl BatchStats {
+    fn observe(&self, size: usize) {
+        let size = size as u64;
+        let i = BATCH_BUCKETS.iter().position(|b| size <= *b).unwrap_or(BATCH_BUCKETS.len());
+        self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        self.sum.fetch_add(size, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Cumulative counts per bucket of [`BATCH_BUCKETS`] (then `+Inf`), the sum of sizes and
+    /// the number of batches: a Prometheus histogram.
+    pub fn histogram(&self) -> (Vec<(u64, u64)>, u64, u64, u64) {
+        let mut cumulative = 0;
+        let buckets = BATCH_BUCKETS
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                cumulative += self.buckets[i].load(Ordering::Relaxed);
+                (*b, cumulative)
+            })
+            .collect();
+        cumulative += self.buckets[BATCH_BUCKETS.len()].load(Ordering::Relaxed);
+        (buckets, cumulative, self.sum.load(Ordering::Relaxed), self.count.load(Ordering::Relaxed))
+    }
+}
+
+struct Job {
+    event: NewAuditEvent,
+    rate: Option<RateCheck>,
+    ack: oneshot::Sender<Result<Recorded>>,
+}
+
+enum Msg {
+    Job(Job),
+    /// Commit everything queued, answer, and stop.
+    Stop(oneshot::Sender<()>),
+}
+
+/// The sending side of the writer thread.
+#[derive(Debug)]
+pub struct AuditBatcher {
+    tx: mpsc::UnboundedSender<Msg>,
+    stats: Arc<BatchStats>,
+}
+
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Msg::Job(_) => "Job",
+            Msg::Stop(_) => "Stop",
+        })
+    }
+}
+
+impl AuditBatcher {
+    /// Start the writer thread on `conn`.
+    pub fn start(conn: Connection) -> Result<Self> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let stats = Arc::new(BatchStats::default());
+        let s = Arc::clone(&stats);
+        std::thread::Builder::new()
+            .name("mcpca-audit".into())
+            .spawn(move || writer(conn, rx, &s))
+            .map_err(|e| Error::Store(format!("cannot start the audit writer: {e}")))?;
+        Ok(AuditBatcher { tx, stats })
+    }
+
+    /// Append `event` (after checking `rate`, when given) in the next group commit; returns
+    /// once it is committed.
+    pub async fn record(&self, event: NewAuditEvent, rate: Option<RateCheck>) -> Result<Recorded> {
+        let (ack, answer) = oneshot::channel();
+        self.tx.send(Msg::Job(Job { event, rate, ack })).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// Commit everything queued and stop the writer; later records fail.
+    pub async fn stop(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Msg::Stop(done)).is_ok() {
+            let _ = wait.await;
+        }
+    }
+
+    /// Sizes of the batches committed so far.
+    pub fn stats(&self) -> &BatchStats {
+        &self.stats
+    }
+}
+
+fn stopped() -> Error {
+    Error::Store("the audit writer has stopped (shutting down)".into())
+}
+
+fn writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, stats: &BatchStats) {
+    let mut stop = None;
+    while stop.is_none() {
+        let Some(first) = rx.blocking_recv() else { break };
+        let mut jobs = Vec::new();
+        match first {
+            Msg::Job(j) => jobs.push(j),
+            Msg::Stop(s) => stop = Some(s),
+        }
+        while stop.is_none() && jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(Msg::Job(j)) => jobs.push(j),
+                Ok(Msg::Stop(s)) => stop = Some(s),
+                Err(_) => break,
+            }
+        }
+        commit(&mut conn, jobs, stats);
+    }
+    // Shutting down: refuse new events, commit what is queued, then say so.
+    rx.close();
+    loop {
+        let mut jobs = Vec::new();
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(Msg::Job(j)) => jobs.push(j),
+                Ok(Msg::Stop(s)) => {
+                    let _ = s.send(());
+                }
+                Err(_) => break,
+            }
+        }
+        if jobs.is_empty() {
+            break;
+        }
+        commit(&mut conn, jobs, stats);
+    }
+    if let Some(s) = stop {
+        let _ = s.send(());
+    }
+}
+
+fn commit(conn: &mut Connection, jobs: Vec<Job>, stats: &BatchStats) {
+    if jobs.is_empty() {
+        return;
+    }
+    let mut acks = Vec::with_capacity(jobs.len());
+    let mut work = Vec::with_capacity(jobs.len());
+    for j in jobs {
+        acks.push(j.ack);
+        work.push((j.event, j.rate));
+    }
+    let size = work.len();
+    match hot::record_batch(conn, work) {
+        Ok(outcomes) => {
+            stats.observe(size);
+            for (ack, outcome) in acks.into_iter().zip(outcomes) {
+                let _ = ack.send(Ok(outcome));
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, events = size, "audit group commit failed; the batch's issuances are refused");
+            let msg = format!("the audit log cannot be written: {e}");
+            for ack in acks {
+                let _ = ack.send(Err(Error::Store(msg.clone())));
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! The in-memory snapshot `mcpca serve` issues from (DESIGN §9): servers, clients and the
+//! active signer, swapped whole so a request never sees half a change. Changes made through
+//! this process refresh it at once; changes by other processes (the CLI on the same file) are
+//! noticed by a poller: `PRAGMA data_version` says another connection committed, and a short
+//! read of the audit events since the last look says whether anything but issuance changed
+//! (every change of a server, client or key appends such an event in its own transaction).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use rusqlite::Connection;
+
+use super::batcher::{AuditBatcher, BatchStats};
+use crate::audit::NewAuditEvent;
+use crate::authority::ServerRefArg;
+use crate::descriptor::DescriptorSigner;
+use crate::keys::{Kek, KeyState};
+use crate::store::sqlite::hot::{self, HotRows, Recorded};
+use crate::store::{ClientRow, RateCheck, ServerRow};
+use crate::{Error, Result};
+
+/// How often changes by other processes are looked for.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// What issuance reads, as of one committed state of the store.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// Versions by name, oldest first.
+    servers: HashMap<String, Vec<ServerRow>>,
+    by_secret: HashMap<[u8; 32], Arc<ClientRow>>,
+    /// The active key, opened; `None` when there is none usable (issuance then takes the
+    /// store's path, which explains why).
+    signer: Option<Arc<DescriptorSigner>>,
+}
+
+impl Snapshot {
+    fn build(rows: HotRows, kek: &Kek) -> Self {
+        let mut servers: HashMap<String, Vec<ServerRow>> = HashMap::new();
+        for row in rows.servers {
+            servers.entry(row.version.name.clone()).or_default().push(row);
+        }
+        let by_secret = rows.clients.into_iter().map(|c| (c.secret_hash, Arc::new(c))).collect();
+        let signer = rows.keys.iter().find(|k| k.state == KeyState::Active).and_then(|k| {
+            let sealed = k.sealed_private.as_deref()?;
+            match kek.open_key(&k.kid, sealed) {
+                Ok(key) => Some(Arc::new(DescriptorSigner::new(key))),
+                Err(e) => {
+                    tracing::error!(kid = %k.kid, error = %e, "cannot open the active key");
+                    None
+                }
+            }
+        });
+        Snapshot { servers, by_secret, signer }
+    }
+
+    /// As `servers::find_for_issue`: the version named, else the latest, else (all versions
+    /// deleted) the newest.
+    pub fn find_for_issue(&self, s: &ServerRefArg) -> Option<&ServerRow> {
+        let versions = self.servers.get(&s.name)?;
+        match &s.version {
+            Some(v) => versions.iter().find(|r| &r.version.version == v),
+            None => versions.iter().find(|r| r.version.is_latest).or_else(|| versions.last()),
+        }
+    }
+
+    /// The client whose secret hashes to `hash`.
+    pub fn client_by_secret_hash(&self, hash: &[u8; 32]) -> Option<&ClientRow> {
+        self.by_secret.get(hash).map(|c| c.as_ref())
+    }
+
+    /// The signer of the active key.
+    pub fn signer(&self) -> Option<Arc<DescriptorSigner>> {
+        self.signer.clone()
+    }
+}
+
+/// Reader connection and what it has seen.
+struct Reader {
+    conn: Connection,
+    /// `PRAGMA data_version` at the last look.
+    version: i64,
+    /// Audit head covered by the snapshot (or checked since).
+    seen: i64,
+}
+
+/// The snapshot, its refresher and the audit writer.
+pub struct HotPath {
+    snapshot: ArcSwap<Snapshot>,
+    reader: Mutex<Reader>,
+    kek: Arc<Kek>,
+    batcher: AuditBatcher,
+    closed: AtomicBool,
+    poller: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for HotPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HotPath").field("closed", &self.closed).finish_non_exhaustive()
+    }
+}
+
+fn lock_err() -> Error {
+    Error::Store("snapshot reader poisoned".into())
+}
+
+impl HotPath {
+    /// Load the first snapshot of `database`, start the audit writer and the poller.
+    pub async fn start(database: &Path, kek: Arc<Kek>) -> Result<Arc<Self>> {
+        let path = database.to_owned();
+        let k = Arc::clone(&kek);
+        let (reader, first) = tokio::task::spawn_blocking(move || -> Result<(Reader, Snapshot)> {
+            let mut reader = Reader { conn: hot::open_connection(&path)?, version: 0, seen: 0 };
+            let snap = load(&mut reader, &k)?;
+            Ok((reader, snap))
+        })
+        .await
+        .map_err(|e| Error::Store(format!("snapshot task failed: {e}")))??;
+        let batcher = AuditBatcher::start(hot::open_connection(database)?)?;
+        let this = Arc::new(HotPath {
+            snapshot: ArcSwap::from_pointee(first),
+            reader: Mutex::new(reader),
+            kek,
+            batcher,
+            closed: AtomicBool::new(false),
+            poller: Mutex::new(None),
+        });
+        let weak = Arc::downgrade(&this);
+        let task = tokio::spawn(poll(weak));
+        if let Ok(mut p) = this.poller.lock() {
+            *p = Some(task);
+        }
+        Ok(this)
+    }
+
+    /// The current snapshot.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
+    }
+
+    /// Whether [`HotPath::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Reload now (after a change made through this process).
+    pub async fn refresh(self: &Arc<Self>) -> Result<()> {
+        let this = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let mut reader = this.reader.lock().map_err(|_| lock_err())?;
+            let snap = load(&mut reader, &this.kek)?;
+            this.snapshot.store(Arc::new(snap));
+            Ok(())
+        })
+        .await
+        .map_err(|e| Error::Store(format!("snapshot task failed: {e}")))?
+    }
+
+    /// Reload if another connection committed anything but issuance since the last look.
+    fn check(&self) -> Result<()> {
+        let mut reader = self.reader.lock().map_err(|_| lock_err())?;
+        let version = hot::data_version(&reader.conn)?;
+        if version == reader.version {
+            return Ok(());
+        }
+        reader.version = version;
+        let (changed, head) = {
+            let seen = reader.seen;
+            hot::changed_since(&mut reader.conn, seen)?
+        };
+        if changed {
+            let snap = load(&mut reader, &self.kek)?;
+            self.snapshot.store(Arc::new(snap));
+        } else {
+            reader.seen = head;
+        }
+        Ok(())
+    }
+
+    /// Record an issuance event through the group commit.
+    pub async fn record(&self, event: NewAuditEvent, rate: Option<RateCheck>) -> Result<Recorded> {
+        self.batcher.record(event, rate).await
+    }
+
+    /// Sizes of the audit batches committed so far.
+    pub fn batch_stats(&self) -> &BatchStats {
+        self.batcher.stats()
+    }
+
+    /// Stop polling, commit every queued audit event and stop the writer.
+    pub async fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        if let Ok(mut p) = self.poller.lock() {
+            if let Some(task) = p.take() {
+                task.abort();
+            }
+        }
+        self.batcher.stop().await;
+        tracing::info!("audit log flushed: every queued issuance event is committed");
+    }
+}
+
+/// Read the rows and build a snapshot; the reader then covers what it read.
+fn load(reader: &mut Reader, kek: &Kek) -> Result<Snapshot> {
+    // data_version first: a commit after this read is seen by the next look.
+    reader.version = hot::data_version(&reader.conn)?;
+    let rows = hot::load(&mut reader.conn)?;
+    reader.seen = rows.audit_head;
+    Ok(Snapshot::build(rows, kek))
+}
+
+async fn poll(hot: Weak<HotPath>) {
+    let mut tick = tokio::time::interval(POLL_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tick.tick().await;
+        let Some(this) = hot.upgrade() else { return };
+        if this.is_closed() {
+            return;
+        }
+        match tokio::task::spawn_blocking(move || this.check()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot refresh the issuance snapshot; will retry"),
+            Err(e) => tracing::warn!(error = %e, "snapshot refresh task failed"),
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! What the issuance hot path of `mcpca serve` needs from the SQLite file, on connections of
+//! its own: one read of everything issuance decides on (servers, clients, keys) in a single
+//! transaction, a cheap test of whether anything but issuance changed since, and the group
+//! commit of issuance audit events with each client's rate re-checked exactly.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use super::{append_audit, client_from_row, issued_window, key_from_row, server_from_row, BUSY_TIMEOUT};
+use crate::audit::{Decision, NewAuditEvent};
+use crate::store::{ClientRow, KeyRow, RateCheck, ServerRow};
+use crate::{Error, Result};
+
+/// Outcome of one recorded issuance: its `seq`, or the client's window when its rate is used up.
+pub type Recorded = std::result::Result<i64, (u32, Option<i64>)>;
+
+/// Open another connection to an existing, migrated database (the store's settings).
+pub fn open_connection(path: &Path) -> Result<Connection> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| Error::Store(format!("cannot open {}: {e}", path.display())))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+/// Everything issuance decides on, as of one instant.
+#[derive(Debug, Default)]
+pub struct HotRows {
+    /// Every version (deleted ones too), by name, then oldest first (as `list_versions`).
+    /// Documents are left out: issuance never reads them.
+    pub servers: Vec<ServerRow>,
+    pub clients: Vec<ClientRow>,
+    pub keys: Vec<KeyRow>,
+    /// `seq` of the newest audit event when the rows were read.
+    pub audit_head: i64,
+}
+
+/// `PRAGMA data_version`: changes when another connection commits.
+pub fn data_version(c: &Connection) -> Result<i64> {
+    Ok(c.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+}
+
+fn audit_head(c: &Connection) -> Result<i64> {
+    Ok(c.query_row("SELECT coalesce(max(seq), 0) FROM audit", [], |r| r.get(0))?)
+}
+
+/// Read the hot rows in one read transaction.
+pub fn load(c: &mut Connection) -> Result<HotRows> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    let columns = super::SERVER_COLUMNS.replace("v.document", "'' AS document");
+    let servers = tx
+        .prepare(&format!(
+            "SELECT {columns} FROM server_versions v JOIN servers s ON s.name = v.name ORDER BY v.name, v.published_at, v.rowid"
+        ))?
+        .query_map([], server_from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let clients = tx.prepare("SELECT * FROM clients")?.query_map([], client_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let keys =
+        tx.prepare("SELECT * FROM keys ORDER BY created_at, rowid")?.query_map([], key_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let audit_head = audit_head(&tx)?;
+    tx.commit()?;
+    Ok(HotRows { servers, clients, keys, audit_head })
+}
+
+/// Has anything but issuance been committed after audit event `seen`? Every change of a server,
+/// client or key appends a non-`issue` audit event in its own transaction, so this finds them
+/// all by reading only the events since `seen`. Returns the answer and the current head.
+pub fn changed_since(c: &mut Connection, seen: i64) -> Result<(bool, i64)> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    let head = audit_head(&tx)?;
+    let changed = head < seen
+        || tx
+            .prepare_cached("SELECT 1 FROM audit WHERE seq > ?1 AND seq <= ?2 AND action <> 'issue' LIMIT 1")?
+            .query_row(params![seen, head], |_| Ok(()))
+            .optional()?
+            .is_some();
+    tx.commit()?;
+    Ok((changed, head))
+}
+
+/// Append a batch of issuance events in one `BEGIN IMMEDIATE` transaction, after the chain's
+/// head. An event with a rate check is left out (its slot gets the client's window) when the
+/// client's allowed issuances since `since` — those in the database plus those accepted earlier
+/// in this batch — reach the limit. All or nothing: any failure fails the whole batch.
+pub fn record_batch(c: &mut Connection, jobs: Vec<(NewAuditEvent, Option<RateCheck>)>) -> Result<Vec<Recorded>> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut outcomes: Vec<Option<(u32, Option<i64>)>> = Vec::with_capacity(jobs.len());
+    let mut accepted = Vec::with_capacity(jobs.len());
+    // Allowed issuances accepted so far in this batch, per client: their instants.
+    let mut in_batch: HashMap<String, Vec<i64>> = HashMap::new();
+    let mut stored: HashMap<(String, i64), (u32, Option<i64>)> = HashMap::new();
+    for (event, rate) in jobs {
+        if let Some(r) = &rate {
+            let key = (r.client.clone(), r.since);
+            let (mut n, mut oldest) = match stored.get(&key) {
+                Some(w) => *w,
+                None => {
+                    let w = issued_window(&tx, &r.client, r.since)?;
+                    stored.insert(key, w);
+                    w
+                }
+            };
+            for at in in_batch.get(&r.client).into_iter().flatten().filter(|at| **at >= r.since) {
+                n += 1;
+                oldest = Some(oldest.map_or(*at, |o| o.min(*at)));
+            }
+            if n >= r.limit {
+                outcomes.push(Some((n, oldest)));
+                continue;
+            }
+        }
+        if event.action == "issue" && event.decision == Some(Decision::Allow) {
+            in_batch.entry(event.actor.clone()).or_default().push(event.at);
+        }
+        outcomes.push(None);
+        accepted.push(event);
+    }
+    let mut seqs = append_audit(&tx, accepted)?.into_iter();
+    tx.commit()?;
+    Ok(outcomes.into_iter().map(|o| o.map_or_else(|| Ok(seqs.next().unwrap_or_default()), Err)).collect())
+}
