@@ -1,0 +1,82 @@
+//! The baseline of `scripts/bench-serve`: a bare axum service whose one handler signs a JWT
+//! with Ed25519 — the floor under `POST /v1/connect`, with no authentication, policy, store or
+//! audit. Claims are a fixed set (fresh `iat`/`exp`/`jti` per request, as a descriptor has).
+//!
+//! Run: `cargo run --release --example bare_sign -- 127.0.0.1:0` (prints the bound URL).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use ed25519_dalek::{Signer as _, SigningKey};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+struct Key {
+    key: SigningKey,
+    header_b64: String,
+    mcp: Value,
+}
+
+#[derive(Serialize)]
+struct Claims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    client_id: &'a str,
+    aud: &'a str,
+    iat: u64,
+    nbf: u64,
+    exp: u64,
+    jti: &'a str,
+    mcp: &'a Value,
+}
+
+#[derive(Serialize)]
+struct Answer {
+    descriptor: String,
+    jti: String,
+}
+
+async fn sign(State(k): State<Arc<Key>>, _body: axum::body::Bytes) -> Json<Answer> {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let jti = uuid::Uuid::now_v7().to_string();
+    let claims = Claims {
+        iss: "http://127.0.0.1:8421",
+        sub: "bench",
+        client_id: "bench",
+        aud: "https://bench.example.com/mcp",
+        iat: now,
+        nbf: now,
+        exp: now + 120,
+        jti: &jti,
+        mcp: &k.mcp,
+    };
+    let mut jwt = k.header_b64.clone();
+    jwt.push('.');
+    URL_SAFE_NO_PAD.encode_string(serde_json::to_vec(&claims).unwrap(), &mut jwt);
+    let sig = k.key.sign(jwt.as_bytes());
+    jwt.push('.');
+    URL_SAFE_NO_PAD.encode_string(sig.to_bytes(), &mut jwt);
+    Json(Answer { descriptor: jwt, jti })
+}
+
+fn main() {
+    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:0".into());
+    let key = SigningKey::generate(&mut rand_core::OsRng);
+    let header_b64 = URL_SAFE_NO_PAD.encode(br#"{"alg":"EdDSA","typ":"at+jwt","kid":"bench"}"#);
+    let mcp = json!({"transport": "streamable_http", "endpoint": "https://bench.example.com/mcp",
+                     "server": {"id": "io.github.bench/server", "version": "1.0.0", "verified": true}});
+    let app = Router::new().route("/v1/connect", post(sign)).with_state(Arc::new(Key { key, header_b64, mcp }));
+    // The same runtime `mcpca serve` runs on.
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&addr).await.unwrap();
+        println!("http://{}", listener.local_addr().unwrap());
+        axum::serve(listener, app).await.unwrap();
+    });
+}
