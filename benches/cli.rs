@@ -7,6 +7,7 @@
 //! runs. Interleaving puts the same machine conditions under all three. Reported: p50, p90 and
 //! mean wall time per process, and the difference to the baseline as the cost of the work.
 //! Figures are reported, not asserted: the exit status is 0 unless the setup itself fails.
+//! `MCPCA_BENCH_BIN=/path/to/mcpca` measures another build of the binary (before/after).
 //!
 //! Run: `cargo bench --bench cli`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -16,16 +17,21 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_mcpca");
+/// The binary Cargo built for this bench; `MCPCA_BENCH_BIN` points at another (before/after).
+const BUILT_BIN: &str = env!("CARGO_BIN_EXE_mcpca");
 const SERVER: &str = "io.github.acme/weather";
 const URL: &str = "https://weather.acme.dev/mcp";
 const WARMUP: usize = 10;
 /// Target for one whole `mcpca issue` process (p50).
 const ISSUE_TARGET_MS: f64 = 15.0;
 
+fn bin() -> String {
+    std::env::var("MCPCA_BENCH_BIN").unwrap_or_else(|_| BUILT_BIN.to_owned())
+}
+
 /// `mcpca` with a clean environment: no inherited `MCPCA_*` except the home.
 fn mcpca(home: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = Command::new(bin());
     for (k, _) in std::env::vars_os() {
         if k.to_string_lossy().starts_with("MCPCA_") {
             cmd.env_remove(k);
@@ -91,7 +97,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     ];
 
     println!("mcpca whole-process benchmarks — {runs} runs each (after {WARMUP} warm-up runs), interleaved");
-    println!("  binary: {BIN}\n");
+    println!("  binary: {}\n", bin());
     for _ in 0..WARMUP {
         for (_, args) in &cases {
             time_once(&home, args)?;

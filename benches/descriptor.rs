@@ -1,1 +1,266 @@
-fn main() {}
+//! Descriptor benchmarks with a small self-written harness (no criterion).
+//!
+//! Every figure is compared with a baseline measured in the same run, batch by batch: the
+//! baseline and the case run in alternating batches, so a machine that gets busier or quieter
+//! during the run affects both alike. Each side reports the median of its batches; the ratio is
+//! the median over adjacent (baseline, case) batch pairs.
+//!
+//! `MCPCA_BENCH_SECS` sets the wall time per case (default 1.5 s, split between the case and its
+//! baseline). Figures are reported, not asserted: the exit status is 0 whatever they are.
+//!
+//! Run: `cargo bench --bench descriptor`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::{Signature, Signer as _};
+use mcpca::descriptor::{self, Claims, ClientClaims, DescriptorSigner, Expectations, KeySet, McpClaims, ServerClaims, Verifier};
+use mcpca::keys::KeyPair;
+
+/// Batches per side (the median of these is reported).
+const BATCHES: usize = 15;
+
+/// Wall time per case, from `MCPCA_BENCH_SECS` (default 1.5 s).
+fn case_time() -> Duration {
+    let secs = std::env::var("MCPCA_BENCH_SECS").ok().and_then(|s| s.parse::<f64>().ok()).filter(|s| *s > 0.0 && *s < 600.0);
+    Duration::from_secs_f64(secs.unwrap_or(1.5))
+}
+
+/// Time `iters` calls of `f`, in nanoseconds per call.
+fn batch<R>(f: &mut impl FnMut() -> R, iters: u64) -> f64 {
+    let start = Instant::now();
+    for _ in 0..iters {
+        black_box(f());
+    }
+    start.elapsed().as_nanos() as f64 / iters as f64
+}
+
+/// Warm `f` up for `warm`, then return how many calls fill `target`.
+fn calibrate<R>(f: &mut impl FnMut() -> R, warm: Duration, target: Duration) -> u64 {
+    let start = Instant::now();
+    let mut calls = 0u64;
+    // Bounded: at most 100M calls even if the clock misbehaves.
+    while start.elapsed() < warm && calls < 100_000_000 {
+        black_box(f());
+        calls += 1;
+    }
+    let ns = start.elapsed().as_nanos().max(1) as f64 / calls.max(1) as f64;
+    ((target.as_nanos() as f64 / ns) as u64).clamp(1, 1_000_000_000)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// One measured side of a comparison.
+#[derive(Debug, Clone, Copy)]
+struct Side {
+    /// Median of the batches.
+    ns_per_op: f64,
+    /// Fastest batch.
+    best_ns: f64,
+    /// Spread of the batches: (max - min) / median.
+    spread: f64,
+}
+
+impl Side {
+    fn ops(&self) -> f64 {
+        1e9 / self.ns_per_op
+    }
+
+    fn of(v: &[f64]) -> Side {
+        let (lo, hi) = (v.iter().copied().fold(f64::MAX, f64::min), v.iter().copied().fold(0.0, f64::max));
+        let m = median(v.to_vec());
+        Side { ns_per_op: m, best_ns: lo, spread: (hi - lo) / m }
+    }
+}
+
+/// A case beside its baseline.
+#[derive(Debug, Clone, Copy)]
+struct Comparison {
+    base: Side,
+    case: Side,
+    /// Median over adjacent batch pairs of `case ops/s ÷ base ops/s`: each pair ran under the
+    /// same machine conditions, so this is the figure that load disturbs least.
+    ratio: f64,
+}
+
+/// Run `base` and `case` in alternating batches within `total` wall time.
+fn compare<A, B>(mut base: impl FnMut() -> A, mut case: impl FnMut() -> B, total: Duration) -> Comparison {
+    let per_batch = total / (2 * BATCHES as u32 + 2);
+    let n_base = calibrate(&mut base, per_batch / 2, per_batch);
+    let n_case = calibrate(&mut case, per_batch / 2, per_batch);
+    let (mut b, mut c) = (Vec::with_capacity(BATCHES), Vec::with_capacity(BATCHES));
+    for i in 0..BATCHES {
+        // Alternate which side goes first, so neither always runs right after the other.
+        if i % 2 == 0 {
+            b.push(batch(&mut base, n_base));
+            c.push(batch(&mut case, n_case));
+        } else {
+            c.push(batch(&mut case, n_case));
+            b.push(batch(&mut base, n_base));
+        }
+    }
+    let ratio = median(b.iter().zip(&c).map(|(b, c)| b / c).collect());
+    Comparison { base: Side::of(&b), case: Side::of(&c), ratio }
+}
+
+fn fmt_ops(ops: f64) -> String {
+    if ops >= 1e6 {
+        format!("{:.2}M/s", ops / 1e6)
+    } else {
+        format!("{:.1}k/s", ops / 1e3)
+    }
+}
+
+fn line(label: &str, s: Side) {
+    println!(
+        "  {label:<44} {:>10}  {:>10.1} ns/op  (best batch {:>9.1} ns/op, spread {:>5.1}%)",
+        fmt_ops(s.ops()),
+        s.ns_per_op,
+        s.best_ns,
+        s.spread * 100.0
+    );
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "PASS"
+    } else {
+        "FAIL"
+    }
+}
+
+/// Claims exactly as `mcpca issue --server io.github.acme/weather` produces them (see
+/// src/authority/local/issue.rs): operator principal, default issuer, default TTL of 120 s.
+fn realistic_claims(now: i64) -> Claims {
+    let subject = "operator".to_owned();
+    Claims {
+        iss: "http://127.0.0.1:8421".into(),
+        sub: subject.clone(),
+        client_id: Some(subject.clone()),
+        aud: "https://weather.acme.dev/mcp".into(),
+        iat: now,
+        nbf: Some(now),
+        exp: now + 120,
+        jti: uuid::Uuid::now_v7().to_string(),
+        scope: None,
+        mcp: Some(McpClaims {
+            transport: "streamable_http".into(),
+            endpoint: "https://weather.acme.dev/mcp".into(),
+            server: ServerClaims { id: "io.github.acme/weather".into(), version: "1.0.0".into(), verified: false },
+        }),
+        client: Some(ClientClaims { id: subject, tenant: None }),
+    }
+}
+
+struct Summary {
+    name: &'static str,
+    figure: String,
+    baseline: String,
+    ratio: f64,
+    target: &'static str,
+    ok: bool,
+}
+
+fn main() {
+    let total = case_time();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(1_800_000_000);
+    println!(
+        "mcpca descriptor benchmarks — {:.1} s per case, {BATCHES} alternating batches per side, medians; ratio = median of paired batches",
+        total.as_secs_f64()
+    );
+
+    let key = KeyPair::from_seed(&[7u8; 32]);
+    let raw_key = key.signing_key().clone();
+    let public = key.public();
+    let signer = DescriptorSigner::new(KeyPair::from_seed(&[7u8; 32]));
+    let claims = realistic_claims(now);
+    let token = signer.sign(&claims);
+    let signing_input_len = token.rfind('.').unwrap();
+    // Same length as a real descriptor's `header.payload`, but arbitrary bytes.
+    let raw_input: Vec<u8> = (0..signing_input_len).map(|i| b'A' + (i % 26) as u8).collect();
+    println!("  descriptor: {} bytes; signing input {} bytes\n", token.len(), signing_input_len);
+
+    let mut summary = Vec::new();
+
+    // 1. Sign + encode vs raw signing.
+    println!("sign");
+    let Comparison { base, case, ratio } = compare(|| raw_key.sign(black_box(&raw_input)), || signer.sign(black_box(&claims)), total);
+    line("raw ed25519-dalek SigningKey::sign", base);
+    line("DescriptorSigner::sign(&claims)", case);
+    println!("  ratio {ratio:.3} of raw (target >= 0.80): {}\n", verdict(ratio >= 0.8));
+    summary.push(Summary {
+        name: "descriptor sign+encode",
+        figure: fmt_ops(case.ops()),
+        baseline: format!("raw sign {}", fmt_ops(base.ops())),
+        ratio,
+        target: ">= 0.80x raw",
+        ok: ratio >= 0.8,
+    });
+
+    // 2. Uncached verification vs raw verify_strict.
+    println!("verify (uncached)");
+    let mut keys = KeySet::default();
+    keys.insert(public);
+    let mut expectations = Expectations::new("http://127.0.0.1:8421", "https://weather.acme.dev/mcp").unwrap();
+    expectations.server_id = Some("io.github.acme/weather".into());
+    assert!(descriptor::verify(&token, &expectations, now, &keys).is_ok(), "the benchmark token must verify");
+    let signing_input = token.as_bytes()[..signing_input_len].to_vec();
+    let parsed = descriptor::parse(&token).unwrap();
+    let sig = Signature::from_bytes(&parsed.signature);
+    let Comparison { base, case, ratio } = compare(
+        || public.verify_strict(black_box(&signing_input), black_box(&sig)).is_ok(),
+        || descriptor::verify(black_box(&token), &expectations, now, &keys).is_ok(),
+        total,
+    );
+    line("raw VerifyingKey::verify_strict", base);
+    line("descriptor::verify(token, &exp, now, &keys)", case);
+    println!("  ratio {ratio:.3} of raw (target >= 0.80): {}\n", verdict(ratio >= 0.8));
+    summary.push(Summary {
+        name: "uncached verification",
+        figure: fmt_ops(case.ops()),
+        baseline: format!("raw verify_strict {}", fmt_ops(base.ops())),
+        ratio,
+        target: ">= 0.80x raw",
+        ok: ratio >= 0.8,
+    });
+
+    // 3. Cached re-verification vs a bare HashMap lookup of the token.
+    println!("verify (cached, same token)");
+    let verifier = Verifier::new(expectations.clone(), keys.clone());
+    assert!(verifier.verify(&token, now).is_ok(), "the benchmark token must verify");
+    let mut map: HashMap<String, u64> = HashMap::new();
+    map.insert(token.clone(), 1);
+    let Comparison { base, case, ratio } =
+        compare(|| map.get(black_box(token.as_str())).copied(), || verifier.verify(black_box(&token), now).is_ok(), total);
+    line("HashMap<String, _>::get(token) (reference)", base);
+    line("Verifier::verify(token) on a cached token", case);
+    let ok = case.ops() >= 1_000_000.0;
+    println!("  {} (target >= 1.00M/s): {}; ratio {ratio:.3} of a bare HashMap get\n", fmt_ops(case.ops()), verdict(ok));
+    summary.push(Summary {
+        name: "cached re-verification",
+        figure: fmt_ops(case.ops()),
+        baseline: format!("HashMap get {}", fmt_ops(base.ops())),
+        ratio,
+        target: ">= 1M/s",
+        ok,
+    });
+
+    println!("summary");
+    for s in &summary {
+        println!(
+            "  {}: {:<24} {:>10}  vs {:<26} ratio {:.3}  target {:<13} {}",
+            verdict(s.ok),
+            s.name,
+            s.figure,
+            s.baseline,
+            s.ratio,
+            s.target,
+            if s.ok { "met" } else { "NOT met" }
+        );
+    }
+}
