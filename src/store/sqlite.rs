@@ -256,6 +256,13 @@ fn insert_version(tx: &rusqlite::Transaction<'_>, new: &NewServerVersion) -> Res
     Ok(ImportOutcome::Imported)
 }
 
+/// Every row of a cached statement, mapped.
+fn all<T, P: rusqlite::Params>(c: &Connection, sql: &str, params: P, map: fn(&Row<'_>) -> rusqlite::Result<T>) -> Result<Vec<T>> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, map)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 fn key_from_row(r: &Row<'_>) -> rusqlite::Result<KeyRow> {
     let state: String = r.get("state")?;
     let public: Vec<u8> = r.get("public_key")?;
@@ -363,12 +370,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_keys(&self) -> Result<Vec<KeyRow>> {
-        self.run(|c| {
-            let mut stmt = c.prepare_cached("SELECT * FROM keys ORDER BY created_at, rowid")?;
-            let rows = stmt.query_map([], key_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows)
-        })
-        .await
+        self.run(|c| all(c, "SELECT * FROM keys ORDER BY created_at, rowid", [], key_from_row)).await
     }
 
     async fn write_keys(&self, writes: Vec<KeyWrite>, revocations: Vec<NewRevocation>, audit: NewAuditEvent) -> Result<()> {
@@ -499,14 +501,10 @@ impl Store for SqliteStore {
 
     async fn list_versions(&self, name: &str) -> Result<Vec<ServerRow>> {
         let name = name.to_owned();
-        self.run(move |c| {
-            let mut stmt = c.prepare_cached(&format!(
-                "SELECT {SERVER_COLUMNS} FROM server_versions v JOIN servers s ON s.name = v.name WHERE v.name = ?1 ORDER BY v.published_at, v.rowid"
-            ))?;
-            let rows = stmt.query_map([name], server_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows)
-        })
-        .await
+        let sql = format!(
+            "SELECT {SERVER_COLUMNS} FROM server_versions v JOIN servers s ON s.name = v.name WHERE v.name = ?1 ORDER BY v.published_at, v.rowid"
+        );
+        self.run(move |c| all(c, &sql, [name], server_from_row)).await
     }
 
     async fn list_servers(&self, filter: &ServerFilter) -> Result<Vec<ServerRow>> {
@@ -626,12 +624,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_revocations(&self, since: i64) -> Result<Vec<Revocation>> {
-        self.run(move |c| {
-            let mut stmt = c.prepare_cached("SELECT * FROM revocations WHERE seq > ?1 ORDER BY seq")?;
-            let rows = stmt.query_map([since], revocation_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows)
-        })
-        .await
+        self.run(move |c| all(c, "SELECT * FROM revocations WHERE seq > ?1 ORDER BY seq", [since], revocation_from_row)).await
     }
 
     async fn revocation_seq(&self) -> Result<i64> {
@@ -691,12 +684,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_clients(&self) -> Result<Vec<ClientRow>> {
-        self.run(|c| {
-            let mut stmt = c.prepare_cached("SELECT * FROM clients ORDER BY id")?;
-            let rows = stmt.query_map([], client_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows)
-        })
-        .await
+        self.run(|c| all(c, "SELECT * FROM clients ORDER BY id", [], client_from_row)).await
     }
 
     async fn update_client(&self, row: ClientRow, revocation: Option<NewRevocation>, audit: NewAuditEvent) -> Result<()> {
@@ -754,12 +742,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_tokens(&self) -> Result<Vec<TokenRow>> {
-        self.run(|c| {
-            let mut stmt = c.prepare_cached("SELECT * FROM admin_tokens ORDER BY created_at, rowid")?;
-            let rows = stmt.query_map([], token_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows)
-        })
-        .await
+        self.run(|c| all(c, "SELECT * FROM admin_tokens ORDER BY created_at, rowid", [], token_from_row)).await
     }
 
     async fn find_token_by_hash(&self, hash: &[u8; 32]) -> Result<Option<TokenRow>> {
@@ -828,12 +811,8 @@ impl Store for SqliteStore {
     }
 
     async fn audit_page(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditEvent>> {
-        self.run(move |c| {
-            let mut stmt = c.prepare_cached("SELECT * FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
-            let rows = stmt.query_map(params![after_seq, limit], audit_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows)
-        })
-        .await
+        self.run(move |c| all(c, "SELECT * FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2", params![after_seq, limit], audit_from_row))
+            .await
     }
 
     async fn record_issue(&self, event: NewAuditEvent, rate: Option<RateCheck>) -> Result<std::result::Result<i64, (u32, Option<i64>)>> {
