@@ -3,7 +3,8 @@
 //! Every figure is compared with a baseline measured in the same run, batch by batch: the
 //! baseline and the case run in alternating batches, so a machine that gets busier or quieter
 //! during the run affects both alike. Each side reports the median of its batches; the ratio is
-//! the median over adjacent (baseline, case) batch pairs.
+//! the median over adjacent (baseline, case) batch pairs. Batches run at stack depths spread
+//! over a 4 KiB page, because the stack's position alone moves Ed25519 by up to ±15 %.
 //!
 //! `MCPCA_BENCH_SECS` sets the wall time per case (default 1.5 s, split between the case and its
 //! baseline). Figures are reported, not asserted: the exit status is 0 whatever they are.
@@ -88,6 +89,24 @@ struct Comparison {
     ratio: f64,
 }
 
+/// Run `f` with the stack `depth` frames deeper than here (each frame about 100 bytes).
+///
+/// Where the stack sits relative to 4 KiB pages moves Ed25519 verification by up to ±15 % (most
+/// likely 4K aliasing between stack and table accesses): the same binary measured 0.83× or
+/// 1.14× depending on nothing but the size of the environment. Batches therefore run at
+/// different stack depths spanning a page, and the medians are over those depths too.
+#[inline(never)]
+fn at_depth<R>(depth: usize, f: &mut dyn FnMut() -> R) -> R {
+    let pad = [depth as u8; 64];
+    black_box(&pad);
+    let r = if depth == 0 { f() } else { at_depth(depth - 1, f) };
+    black_box(&pad);
+    r
+}
+
+/// Stack depths (in `at_depth` frames) that batches cycle through: they span more than 4 KiB.
+const DEPTHS: [usize; 15] = [0, 22, 7, 33, 15, 40, 3, 26, 11, 37, 19, 30, 5, 44, 13];
+
 /// Run `base` and `case` in alternating batches within `total` wall time.
 fn compare<A, B>(mut base: impl FnMut() -> A, mut case: impl FnMut() -> B, total: Duration) -> Comparison {
     let per_batch = total / (2 * BATCHES as u32 + 2);
@@ -95,13 +114,16 @@ fn compare<A, B>(mut base: impl FnMut() -> A, mut case: impl FnMut() -> B, total
     let n_case = calibrate(&mut case, per_batch / 2, per_batch);
     let (mut b, mut c) = (Vec::with_capacity(BATCHES), Vec::with_capacity(BATCHES));
     for i in 0..BATCHES {
+        let depth = DEPTHS[i % DEPTHS.len()];
+        let mut run_base = || b.push(at_depth(depth, &mut || batch(&mut base, n_base)));
+        let mut run_case = || c.push(at_depth(depth, &mut || batch(&mut case, n_case)));
         // Alternate which side goes first, so neither always runs right after the other.
         if i % 2 == 0 {
-            b.push(batch(&mut base, n_base));
-            c.push(batch(&mut case, n_case));
+            run_base();
+            run_case();
         } else {
-            c.push(batch(&mut case, n_case));
-            b.push(batch(&mut base, n_base));
+            run_case();
+            run_base();
         }
     }
     let ratio = median(b.iter().zip(&c).map(|(b, c)| b / c).collect());
