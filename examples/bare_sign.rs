@@ -17,6 +17,10 @@ use ed25519_dalek::{Signer as _, SigningKey};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+// The same allocator as the `mcpca` binary, so the baseline differs only in what it leaves out.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Key {
     key: SigningKey,
     header_b64: String,

@@ -4,6 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// mimalloc: `mcpca serve` allocates per request on every worker thread; glibc's allocator spent
+// ~13 % of the connect path in malloc/free and arena consolidation (BENCHMARKS.md, mcpca serve).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = mcpca::cli::Cli::parse();
     // The service uses every core; a one-shot command needs one thread.

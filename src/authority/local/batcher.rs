@@ -5,6 +5,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
@@ -121,8 +122,31 @@ fn stopped() -> Error {
     Error::Store("the audit writer has stopped (shutting down)".into())
 }
 
+/// Under load (the previous commit ended less than [`BUSY`] ago), a batch smaller than
+/// [`LINGER_BELOW`] waits this long for more events before it commits. Every commit writes
+/// the touched pages of the audit table and its two indexes to the WAL whatever the number of
+/// events in it, so at thousands of issuances a second fewer, larger commits cost far less
+/// (BENCHMARKS.md, `mcpca serve`); an idle authority commits at once.
+pub const LINGER: Duration = Duration::from_micros(250);
+/// See [`LINGER`].
+pub const BUSY: Duration = Duration::from_millis(2);
+/// See [`LINGER`].
+pub const LINGER_BELOW: usize = 32;
+
+/// Move queued messages into `jobs` (up to [`MAX_BATCH`]); a stop request ends the gathering.
+fn drain(rx: &mut mpsc::UnboundedReceiver<Msg>, jobs: &mut Vec<Job>, stop: &mut Option<oneshot::Sender<()>>) {
+    while stop.is_none() && jobs.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(Msg::Job(j)) => jobs.push(j),
+            Ok(Msg::Stop(s)) => *stop = Some(s),
+            Err(_) => break,
+        }
+    }
+}
+
 fn writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, stats: &BatchStats) {
     let mut stop = None;
+    let mut last_commit: Option<Instant> = None;
     while stop.is_none() {
         let Some(first) = rx.blocking_recv() else { break };
         let mut jobs = Vec::new();
@@ -130,14 +154,13 @@ fn writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, stats: &Ba
             Msg::Job(j) => jobs.push(j),
             Msg::Stop(s) => stop = Some(s),
         }
-        while stop.is_none() && jobs.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(Msg::Job(j)) => jobs.push(j),
-                Ok(Msg::Stop(s)) => stop = Some(s),
-                Err(_) => break,
-            }
+        drain(&mut rx, &mut jobs, &mut stop);
+        if stop.is_none() && jobs.len() < LINGER_BELOW && last_commit.is_some_and(|t| t.elapsed() < BUSY) {
+            std::thread::sleep(LINGER);
+            drain(&mut rx, &mut jobs, &mut stop);
         }
         commit(&mut conn, jobs, stats);
+        last_commit = Some(Instant::now());
     }
     // Shutting down: refuse new events, commit what is queued, then say so.
     rx.close();
