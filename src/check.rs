@@ -442,7 +442,7 @@ pub async fn run(prober: &Prober, missing: Answer, set: &ProbeSet, options: &Opt
             }
             Case::BadSignature | Case::UnknownKid | Case::AlgNone => forged.iter().find(|(c, _)| *c == case).map(|(_, d)| d.as_str()),
             Case::Revoked if !options.expect_revocation => {
-                rows.push(skipped("the server is not said to follow the feed; --expect-revocation"));
+                rows.push(skipped("needs --expect-revocation"));
                 continue;
             }
             _ => match set.get(case) {
