@@ -43,6 +43,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('client', 'client', [CompletionResultType]::ParameterValue, 'Manage clients: the principals that ask for descriptors, and their policy')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Manage admin API tokens (roles admin and reader)')
             [CompletionResult]::new('issue', 'issue', [CompletionResultType]::ParameterValue, 'Issue a Connect Descriptor for a server (prints the JWT)')
+            [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Ask a remote authority for a descriptor with client credentials (what an MCP client does)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Probe a live MCP server with valid and broken descriptors: does it verify as DESIGN §3 says?')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show a descriptor''s header, claims, times and signature status (never fails on expiry)')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti), a client (--client) or a key (--key)')
@@ -811,6 +813,51 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'mcpca;connect' {
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Lifetime (30s, 5m, 1h); the authority lowers it to its limits [default: the authority''s, 2m]')
+            [CompletionResult]::new('--client-id', '--client-id', [CompletionResultType]::ParameterName, 'Your client id, checked by the authority against the secret''s client')
+            [CompletionResult]::new('--client-secret-file', '--client-secret-file', [CompletionResultType]::ParameterName, 'File holding the client secret (`mcpca_cs_…`) [default: env MCPCA_CLIENT_SECRET]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Print the descriptor alone (`jwt`; `-o json|yaml` prints its envelope) or a `.mcp.json` entry')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)')
+            [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'File holding the admin token for remote mode (and the token file of `context add`)')
+            [CompletionResult]::new('--bearer', '--bearer', [CompletionResultType]::ParameterName, 'In the `.mcp.json` entry, send the descriptor as `Authorization: Bearer` instead of `MCP-Connect`')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'mcpca;check' {
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The server as registered: NAME (latest version) or NAME@VERSION')
+            [CompletionResult]::new('--revocation-wait', '--revocation-wait', [CompletionResultType]::ParameterName, 'How long to keep re-sending the revoked case while the server''s feed catches up')
+            [CompletionResult]::new('--ttl', '--ttl', [CompletionResultType]::ParameterName, 'Lifetime of the probe descriptors [default: 2m]')
+            [CompletionResult]::new('--skip', '--skip', [CompletionResultType]::ParameterName, 'Leave a case out (repeatable), e.g. wrong_server_id for a server that checks no server id')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)')
+            [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'File holding the admin token for remote mode (and the token file of `context add`)')
+            [CompletionResult]::new('--bearer', '--bearer', [CompletionResultType]::ParameterName, 'Send descriptors as `Authorization: Bearer` instead of `MCP-Connect`')
+            [CompletionResult]::new('--expect-revocation', '--expect-revocation', [CompletionResultType]::ParameterName, 'The server follows the revocation feed: also send a descriptor whose jti is revoked (without it, that case is skipped)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'mcpca;inspect' {
             [CompletionResult]::new('--jwks', '--jwks', [CompletionResultType]::ParameterName, 'Check the signature against this JWKS (file or http(s) URL) instead of the local keys')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
@@ -1164,6 +1211,8 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('client', 'client', [CompletionResultType]::ParameterValue, 'Manage clients: the principals that ask for descriptors, and their policy')
             [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Manage admin API tokens (roles admin and reader)')
             [CompletionResult]::new('issue', 'issue', [CompletionResultType]::ParameterValue, 'Issue a Connect Descriptor for a server (prints the JWT)')
+            [CompletionResult]::new('connect', 'connect', [CompletionResultType]::ParameterValue, 'Ask a remote authority for a descriptor with client credentials (what an MCP client does)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Probe a live MCP server with valid and broken descriptors: does it verify as DESIGN §3 says?')
             [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Show a descriptor''s header, claims, times and signature status (never fails on expiry)')
             [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check')
             [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti), a client (--client) or a key (--key)')
@@ -1297,6 +1346,12 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             break
         }
         'mcpca;help;issue' {
+            break
+        }
+        'mcpca;help;connect' {
+            break
+        }
+        'mcpca;help;check' {
             break
         }
         'mcpca;help;inspect' {

@@ -22,11 +22,17 @@ _mcpca() {
             mcpca,audit)
                 cmd="mcpca__subcmd__audit"
                 ;;
+            mcpca,check)
+                cmd="mcpca__subcmd__check"
+                ;;
             mcpca,client)
                 cmd="mcpca__subcmd__client"
                 ;;
             mcpca,completions)
                 cmd="mcpca__subcmd__completions"
+                ;;
+            mcpca,connect)
+                cmd="mcpca__subcmd__connect"
                 ;;
             mcpca,context)
                 cmd="mcpca__subcmd__context"
@@ -175,11 +181,17 @@ _mcpca() {
             mcpca__subcmd__help,audit)
                 cmd="mcpca__subcmd__help__subcmd__audit"
                 ;;
+            mcpca__subcmd__help,check)
+                cmd="mcpca__subcmd__help__subcmd__check"
+                ;;
             mcpca__subcmd__help,client)
                 cmd="mcpca__subcmd__help__subcmd__client"
                 ;;
             mcpca__subcmd__help,completions)
                 cmd="mcpca__subcmd__help__subcmd__completions"
+                ;;
+            mcpca__subcmd__help,connect)
+                cmd="mcpca__subcmd__help__subcmd__connect"
                 ;;
             mcpca__subcmd__help,context)
                 cmd="mcpca__subcmd__help__subcmd__context"
@@ -449,7 +461,7 @@ _mcpca() {
 
     case "${cmd}" in
         mcpca)
-            opts="-o -y -q -h -V --home --config --output --yes --no-input --quiet --registry --token --token-file --help --version init key server client token issue inspect verify revoke revocations audit apply export serve context completions help"
+            opts="-o -y -q -h -V --home --config --output --yes --no-input --quiet --registry --token --token-file --help --version init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -707,6 +719,64 @@ _mcpca() {
                 return 0
             fi
             case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__check)
+            opts="-o -y -q -h --server --bearer --expect-revocation --revocation-wait --ttl --skip --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --revocation-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip)
+                    COMPREPLY=($(compgen -W "valid missing expired not_yet_valid wrong_audience wrong_server_id bad_signature unknown_kid alg_none revoked" -- "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1338,6 +1408,64 @@ _mcpca() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcpca__subcmd__connect)
+            opts="-o -y -q -h --ttl --client-id --client-secret-file --format --bearer --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-secret-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "jwt mcp-json" -- "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcpca__subcmd__context)
             opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help add use list remove help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1683,7 +1811,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__help)
-            opts="init key server client token issue inspect verify revoke revocations audit apply export serve context completions help"
+            opts="init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1741,6 +1869,20 @@ _mcpca() {
         mcpca__subcmd__help__subcmd__audit__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1879,6 +2021,20 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__help__subcmd__connect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -40,6 +40,8 @@ set edit:completion:arg-completer[mcpca] = {|@words|
             cand client 'Manage clients: the principals that ask for descriptors, and their policy'
             cand token 'Manage admin API tokens (roles admin and reader)'
             cand issue 'Issue a Connect Descriptor for a server (prints the JWT)'
+            cand connect 'Ask a remote authority for a descriptor with client credentials (what an MCP client does)'
+            cand check 'Probe a live MCP server with valid and broken descriptors: does it verify as DESIGN §3 says?'
             cand inspect 'Show a descriptor''s header, claims, times and signature status (never fails on expiry)'
             cand verify 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check'
             cand revoke 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti), a client (--client) or a key (--key)'
@@ -741,6 +743,49 @@ set edit:completion:arg-completer[mcpca] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'mcpca;connect'= {
+            cand --ttl 'Lifetime (30s, 5m, 1h); the authority lowers it to its limits [default: the authority''s, 2m]'
+            cand --client-id 'Your client id, checked by the authority against the secret''s client'
+            cand --client-secret-file 'File holding the client secret (`mcpca_cs_…`) [default: env MCPCA_CLIENT_SECRET]'
+            cand --format 'Print the descriptor alone (`jwt`; `-o json|yaml` prints its envelope) or a `.mcp.json` entry'
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand --registry 'Manage the authority at this URL over its admin API (remote mode) instead of the local one'
+            cand --token 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)'
+            cand --token-file 'File holding the admin token for remote mode (and the token file of `context add`)'
+            cand --bearer 'In the `.mcp.json` entry, send the descriptor as `Authorization: Bearer` instead of `MCP-Connect`'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpca;check'= {
+            cand --server 'The server as registered: NAME (latest version) or NAME@VERSION'
+            cand --revocation-wait 'How long to keep re-sending the revoked case while the server''s feed catches up'
+            cand --ttl 'Lifetime of the probe descriptors [default: 2m]'
+            cand --skip 'Leave a case out (repeatable), e.g. wrong_server_id for a server that checks no server id'
+            cand --home 'Keep everything (config, KEK, database) under one folder'
+            cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
+            cand -o 'Output format of commands that print data'
+            cand --output 'Output format of commands that print data'
+            cand --registry 'Manage the authority at this URL over its admin API (remote mode) instead of the local one'
+            cand --token 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)'
+            cand --token-file 'File holding the admin token for remote mode (and the token file of `context add`)'
+            cand --bearer 'Send descriptors as `Authorization: Bearer` instead of `MCP-Connect`'
+            cand --expect-revocation 'The server follows the revocation feed: also send a descriptor whose jti is revoked (without it, that case is skipped)'
+            cand -y 'Answer yes to confirmations (required without a terminal)'
+            cand --yes 'Answer yes to confirmations (required without a terminal)'
+            cand --no-input 'Never prompt; fail where a prompt would be needed'
+            cand -q 'Print only data and errors'
+            cand --quiet 'Print only data and errors'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'mcpca;inspect'= {
             cand --jwks 'Check the signature against this JWKS (file or http(s) URL) instead of the local keys'
             cand --home 'Keep everything (config, KEK, database) under one folder'
@@ -1068,6 +1113,8 @@ set edit:completion:arg-completer[mcpca] = {|@words|
             cand client 'Manage clients: the principals that ask for descriptors, and their policy'
             cand token 'Manage admin API tokens (roles admin and reader)'
             cand issue 'Issue a Connect Descriptor for a server (prints the JWT)'
+            cand connect 'Ask a remote authority for a descriptor with client credentials (what an MCP client does)'
+            cand check 'Probe a live MCP server with valid and broken descriptors: does it verify as DESIGN §3 says?'
             cand inspect 'Show a descriptor''s header, claims, times and signature status (never fails on expiry)'
             cand verify 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check'
             cand revoke 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti), a client (--client) or a key (--key)'
@@ -1169,6 +1216,10 @@ set edit:completion:arg-completer[mcpca] = {|@words|
         &'mcpca;help;token;revoke'= {
         }
         &'mcpca;help;issue'= {
+        }
+        &'mcpca;help;connect'= {
+        }
+        &'mcpca;help;check'= {
         }
         &'mcpca;help;inspect'= {
         }

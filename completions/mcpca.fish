@@ -43,6 +43,8 @@ complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "server" -d 'Register an
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "client" -d 'Manage clients: the principals that ask for descriptors, and their policy'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "token" -d 'Manage admin API tokens (roles admin and reader)'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "issue" -d 'Issue a Connect Descriptor for a server (prints the JWT)'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "connect" -d 'Ask a remote authority for a descriptor with client credentials (what an MCP client does)'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "check" -d 'Probe a live MCP server with valid and broken descriptors: does it verify as DESIGN §3 says?'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "inspect" -d 'Show a descriptor\'s header, claims, times and signature status (never fails on expiry)'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "verify" -d 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "revoke" -d 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti), a client (--client) or a key (--key)'
@@ -552,6 +554,51 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -s y -l yes -d 'Answe
 complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -s q -l quiet -d 'Print only data and errors'
 complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -l ttl -d 'Lifetime (30s, 5m, 1h); the authority lowers it to its limits [default: the authority\'s, 2m]' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -l client-id -d 'Your client id, checked by the authority against the secret\'s client' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -l client-secret-file -d 'File holding the client secret (`mcpca_cs_…`) [default: env MCPCA_CLIENT_SECRET]' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -l format -d 'Print the descriptor alone (`jwt`; `-o json|yaml` prints its envelope) or a `.mcp.json` entry' -r -f -a "jwt\t'The descriptor alone (or its envelope with `-o json|yaml`)'
+mcp-json\t'`{"mcpServers":{NAME:{"type":"http","url":…,"headers":{…}}}}`'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -l bearer -d 'In the `.mcp.json` entry, send the descriptor as `Authorization: Bearer` instead of `MCP-Connect`'
+complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand check" -l server -d 'The server as registered: NAME (latest version) or NAME@VERSION' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand check" -l revocation-wait -d 'How long to keep re-sending the revoked case while the server\'s feed catches up' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand check" -l ttl -d 'Lifetime of the probe descriptors [default: 2m]' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand check" -l skip -d 'Leave a case out (repeatable), e.g. wrong_server_id for a server that checks no server id' -r -f -a "valid\t'A valid descriptor: 2xx'
+missing\t'No descriptor at all'
+expired\t'`exp` in the past'
+not_yet_valid\t'`nbf` (and `iat`) in the future'
+wrong_audience\t'`aud` is another server'
+wrong_server_id\t'`mcp.server.id` is another server'
+bad_signature\t'Signed with another key under the active key\'s `kid`'
+unknown_kid\t'Signed with a key the JWKS does not hold'
+alg_none\t'`alg: none`, no signature'
+revoked\t'A valid descriptor whose `jti` is in the revocation feed'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand check" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand check" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand check" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand check" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand check" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand check" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand check" -l bearer -d 'Send descriptors as `Authorization: Bearer` instead of `MCP-Connect`'
+complete -c mcpca -n "__fish_mcpca_using_subcommand check" -l expect-revocation -d 'The server follows the revocation feed: also send a descriptor whose jti is revoked (without it, that case is skipped)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand check" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand check" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand check" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -l jwks -d 'Check the signature against this JWKS (file or http(s) URL) instead of the local keys' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
@@ -789,23 +836,25 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -s y -l yes -d 
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -s q -l quiet -d 'Print only data and errors'
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "init" -d 'Create the authority: config.yaml, key-encryption key, database, an active and a next key'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "key" -d 'Manage signing keys (next → active → retiring → retired; revoked)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "server" -d 'Register and moderate MCP servers in the registry'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "client" -d 'Manage clients: the principals that ask for descriptors, and their policy'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "token" -d 'Manage admin API tokens (roles admin and reader)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "issue" -d 'Issue a Connect Descriptor for a server (prints the JWT)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "inspect" -d 'Show a descriptor\'s header, claims, times and signature status (never fails on expiry)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "verify" -d 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "revoke" -d 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti), a client (--client) or a key (--key)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "revocations" -d 'Print the signed revocation feed (JWS) servers follow; `-o json|yaml|table` shows its entries'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "audit" -d 'Read and check the tamper-evident audit log'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "apply" -d 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "export" -d 'Write the authority\'s servers and clients as a file for `mcpca apply` (never secrets)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "serve" -d 'Run the authority as an HTTP service (connect, JWKS, OAuth, registry API, admin API)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "context" -d 'Name remote authorities and choose the one commands talk to (remote mode)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue inspect verify revoke revocations audit apply export serve context completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "init" -d 'Create the authority: config.yaml, key-encryption key, database, an active and a next key'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "key" -d 'Manage signing keys (next → active → retiring → retired; revoked)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "server" -d 'Register and moderate MCP servers in the registry'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "client" -d 'Manage clients: the principals that ask for descriptors, and their policy'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "token" -d 'Manage admin API tokens (roles admin and reader)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "issue" -d 'Issue a Connect Descriptor for a server (prints the JWT)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "connect" -d 'Ask a remote authority for a descriptor with client credentials (what an MCP client does)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "check" -d 'Probe a live MCP server with valid and broken descriptors: does it verify as DESIGN §3 says?'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "inspect" -d 'Show a descriptor\'s header, claims, times and signature status (never fails on expiry)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "verify" -d 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "revoke" -d 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti), a client (--client) or a key (--key)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "revocations" -d 'Print the signed revocation feed (JWS) servers follow; `-o json|yaml|table` shows its entries'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "audit" -d 'Read and check the tamper-evident audit log'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "apply" -d 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "export" -d 'Write the authority\'s servers and clients as a file for `mcpca apply` (never secrets)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "serve" -d 'Run the authority as an HTTP service (connect, JWKS, OAuth, registry API, admin API)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "context" -d 'Name remote authorities and choose the one commands talk to (remote mode)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "list" -d 'List keys: kid, state, created, activated, retire-at'
 complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "generate" -d 'Create a `next` key: published in the JWKS, not yet signing'
 complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "rotate" -d 'Promote `next` to `active`; the old active key retires once its descriptors have expired'

@@ -98,6 +98,13 @@ pub enum Command {
     Token(TokenCommand),
     /// Issue a Connect Descriptor for a server (prints the JWT).
     Issue(IssueArgs),
+    /// Ask a remote authority for a descriptor with client credentials (what an MCP client does).
+    Connect(ConnectArgs),
+    /// Probe a live MCP server with valid and broken descriptors: does it verify as DESIGN §3 says?
+    ///
+    /// Exit 0 when every case answers as the contract says, 1 when any differs, 2 when the
+    /// server or the authority cannot be reached.
+    Check(CheckArgs),
     /// Show a descriptor's header, claims, times and signature status (never fails on expiry).
     Inspect(InspectArgs),
     /// Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check.
@@ -585,6 +592,85 @@ pub struct IssueArgs {
     /// Print a ready `.mcp.json`-style entry (url + MCP-Connect header).
     #[arg(long, conflicts_with = "output")]
     pub mcp_config: bool,
+}
+
+/// `mcpca connect`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  export MCPCA_REGISTRY=https://ca.example.com MCPCA_CLIENT_ID=ci-bot
+  mcpca connect io.github.acme/weather --client-secret-file ~/.config/mcpca/ci-bot.secret
+  MCPCA_CLIENT_SECRET=\"$SECRET\" mcpca connect io.github.acme/weather@1.2.0 --ttl 5m -o json
+  mcpca connect io.github.acme/weather --client-secret-file bot.secret --format mcp-json > .mcp.json
+
+The authority: --registry > MCPCA_REGISTRY > the current context. The secret: --client-secret-file
+> MCPCA_CLIENT_SECRET (never a flag: other users can see command lines). A denial exits 1 and
+names the code (unauthorized, server_not_found, server_revoked, policy_blocked,
+transport_not_supported, server_unverified, rate_limited); an unreachable authority exits 2.")]
+pub struct ConnectArgs {
+    /// The server: NAME (latest version) or NAME@VERSION.
+    #[arg(value_name = "NAME[@VERSION]")]
+    pub server: ServerRefArg,
+    /// Lifetime (30s, 5m, 1h); the authority lowers it to its limits [default: the authority's, 2m].
+    #[arg(long, value_name = "DUR")]
+    pub ttl: Option<Dur>,
+    /// Your client id, checked by the authority against the secret's client.
+    #[arg(long, env = "MCPCA_CLIENT_ID", value_name = "ID")]
+    pub client_id: Option<String>,
+    /// File holding the client secret (`mcpca_cs_…`) [default: env MCPCA_CLIENT_SECRET].
+    #[arg(long, value_name = "FILE")]
+    pub client_secret_file: Option<PathBuf>,
+    /// Print the descriptor alone (`jwt`; `-o json|yaml` prints its envelope) or a `.mcp.json` entry.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ConnectFormat>,
+    /// In the `.mcp.json` entry, send the descriptor as `Authorization: Bearer` instead of `MCP-Connect`.
+    #[arg(long)]
+    pub bearer: bool,
+}
+
+/// What `mcpca connect` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConnectFormat {
+    /// The descriptor alone (or its envelope with `-o json|yaml`).
+    Jwt,
+    /// `{"mcpServers":{NAME:{"type":"http","url":…,"headers":{…}}}}`.
+    McpJson,
+}
+
+/// `mcpca check`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  mcpca check https://weather.acme.dev/mcp --server io.github.acme/weather
+  mcpca check http://127.0.0.1:8080/mcp --server io.github.acme/weather --expect-revocation -o json
+  mcpca check https://weather.acme.dev/mcp --server io.github.acme/weather --bearer --registry https://ca.example.com --token-file admin.token
+
+Cases: missing, valid, expired, not_yet_valid, wrong_audience, wrong_server_id, bad_signature,
+unknown_kid, alg_none, revoked. Each is a JSON-RPC `initialize` POST; a valid descriptor must
+get a 2xx, each broken one a 401 whose JSON body has the DESIGN §3 code in `error`. The probe
+descriptors are issued to `mcpca-check` for the server as registered, with a short lifetime,
+and audited (`issue.probe`).")]
+pub struct CheckArgs {
+    /// The MCP endpoint to probe.
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// The server as registered: NAME (latest version) or NAME@VERSION.
+    #[arg(long, value_name = "NAME[@VERSION]")]
+    pub server: ServerRefArg,
+    /// Send descriptors as `Authorization: Bearer` instead of `MCP-Connect`.
+    #[arg(long)]
+    pub bearer: bool,
+    /// The server follows the revocation feed: also send a descriptor whose jti is revoked
+    /// (without it, that case is skipped).
+    #[arg(long)]
+    pub expect_revocation: bool,
+    /// How long to keep re-sending the revoked case while the server's feed catches up.
+    #[arg(long, value_name = "DUR", default_value = "30s", requires = "expect_revocation")]
+    pub revocation_wait: Dur,
+    /// Lifetime of the probe descriptors [default: 2m].
+    #[arg(long, value_name = "DUR")]
+    pub ttl: Option<Dur>,
+    /// Leave a case out (repeatable), e.g. wrong_server_id for a server that checks no server id.
+    #[arg(long, value_enum, value_name = "CASE")]
+    pub skip: Vec<crate::check::Case>,
 }
 
 /// `mcpca inspect`.

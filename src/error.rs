@@ -74,6 +74,11 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The other side answered no: a conformance check found differences, an authority
+    /// refused a connect. Exit code 1.
+    #[error("{message}")]
+    Rejected { message: String, hint: Option<String> },
+
     /// Cryptographic failure that is not the user's fault (should not happen).
     #[error("cryptographic error: {0}")]
     Crypto(String),
@@ -134,7 +139,9 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::NotInitialized(_) => Some("run `mcpca init` first (or pass --home DIR of an existing authority)".into()),
-            Error::Invalid { hint, .. } | Error::Conflict { hint, .. } | Error::Refused { hint, .. } => hint.clone(),
+            Error::Invalid { hint, .. } | Error::Conflict { hint, .. } | Error::Refused { hint, .. } | Error::Rejected { hint, .. } => {
+                hint.clone()
+            }
             Error::NotFound { what: "server", .. } => Some("see `mcpca server list`".into()),
             Error::NotFound { what: "key", .. } => Some("see `mcpca key list`".into()),
             Error::NotFound { .. } => None,
@@ -164,7 +171,7 @@ impl Error {
     /// Exit status: 1 when a check answered no, 2 for usage and operational errors.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Denied { .. } | Error::Verify(_) | Error::AuditBroken { .. } => 1,
+            Error::Denied { .. } | Error::Verify(_) | Error::AuditBroken { .. } | Error::Rejected { .. } => 1,
             _ => 2,
         }
     }

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod authority;
+pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod commands;

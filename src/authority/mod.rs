@@ -15,6 +15,7 @@ use crate::model::{
 use crate::store::{AuditFilter, ClientStatus, Role, ServerFilter, ServerUpdate};
 use crate::Result;
 
+pub mod connect;
 pub mod local;
 mod policy;
 pub mod remote;
@@ -128,6 +129,10 @@ pub trait Authority: Send + Sync + std::fmt::Debug {
 
     /// Decide and, when allowed, sign a descriptor.
     async fn issue(&self, request: &IssueRequest) -> Result<Envelope>;
+    /// The descriptors of a conformance probe of a server (`mcpca check`): a valid one and
+    /// broken-but-signed ones, signed with the active key, issued to `mcpca-check` and audited;
+    /// with `revoked`, one more whose `jti` is revoked at once.
+    async fn probe_set(&self, request: &crate::check::ProbeRequest) -> Result<crate::check::ProbeSet>;
     /// Revoke a server, a descriptor or a key.
     async fn revoke(&self, target: &RevokeTarget, reason: Option<String>) -> Result<RevokeReport>;
     /// Revocations after `since`.

@@ -142,7 +142,7 @@ fn conflict_hint(what: &str) -> Option<String> {
 }
 
 /// Every cause of an error, joined: reqwest's own message alone rarely says what went wrong.
-fn causes(e: &dyn std::error::Error) -> String {
+pub(crate) fn causes(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut next = e.source();
     while let Some(s) = next {
@@ -481,6 +481,11 @@ impl Authority for RemoteAuthority {
         put(&mut body, "tenant", request.tenant.as_ref());
         put(&mut body, "scope", request.scope.as_ref());
         self.post(self.admin(&["issue"]), body).await
+    }
+    async fn probe_set(&self, request: &crate::check::ProbeRequest) -> Result<crate::check::ProbeSet> {
+        let mut body = json!({ "server": request.server.to_string(), "revoked": request.revoked });
+        put(&mut body, "ttl", request.ttl);
+        self.post(self.admin(&["probes"]), body).await
     }
     async fn revoke(&self, target: &RevokeTarget, reason: Option<String>) -> Result<RevokeReport> {
         let (kind, id) = match target {

@@ -17,8 +17,10 @@ use crate::{Error, Result};
 
 mod apply;
 mod audit;
+mod check;
 mod client;
 mod completions;
+mod connect;
 mod context;
 mod import;
 mod init;
@@ -246,6 +248,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Apply(a) => apply::run(&ctx, a).await,
         Command::Export(a) => apply::export(&ctx, a).await,
         Command::Issue(a) => issue::run(&ctx, a).await,
+        Command::Connect(a) => connect::run(&ctx, a).await,
+        Command::Check(a) => check::run(&ctx, a).await,
         Command::Inspect(a) => inspect::inspect(&ctx, a).await,
         Command::Verify(a) => inspect::verify(&ctx, a).await,
         Command::Revoke(a) => revoke::run(&ctx, a).await,

@@ -22,6 +22,7 @@ use serde::{Deserialize, Deserializer};
 use super::{admin_from_bearer, ApiError, ApiResult, AppState};
 use crate::audit::{AuditEvent, Decision};
 use crate::authority::{Authority, IssueRequest, LocalAuthority, RevokeReport, RevokeTarget, ServerInput, ServerRefArg};
+use crate::check::{ProbeRequest, ProbeSet};
 use crate::duration::Dur;
 use crate::keys::Jwks;
 use crate::model::{
@@ -60,6 +61,7 @@ pub const ROUTES: &[AdminRoute] = &[
     r("PATCH", "/v1/admin/servers/{ref}", Role::Admin, |m| on(m, server_update)),
     r("POST", "/v1/admin/servers/{ref}/status", Role::Admin, |m| on(m, server_set_status)),
     r("POST", "/v1/admin/issue", Role::Admin, |m| on(m, issue)),
+    r("POST", "/v1/admin/probes", Role::Admin, |m| on(m, probes)),
     r("POST", "/v1/admin/revocations", Role::Admin, |m| on(m, revoke)),
     r("GET", "/v1/admin/revocations", Role::Reader, |m| on(m, revocations)),
     r("GET", "/v1/admin/revocations/feed", Role::Reader, |m| on(m, revocation_feed)),
@@ -303,6 +305,16 @@ struct IssueBody {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ProbeBody {
+    server: String,
+    #[serde(default, deserialize_with = "dur")]
+    ttl: Option<Dur>,
+    #[serde(default)]
+    revoked: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RevokeBody {
     kind: RevocationKind,
     id: String,
@@ -462,6 +474,11 @@ async fn issue(State(s): S, c: Caller, Body(b): Body<IssueBody>) -> ApiResult<Js
     let result = c.authority(&s).issue(&request).await;
     s.metrics.record_issue(&request.server.name, &result);
     Ok(Json(result?))
+}
+
+async fn probes(State(s): S, c: Caller, Body(b): Body<ProbeBody>) -> ApiResult<Json<ProbeSet>> {
+    let request = ProbeRequest { server: parse_ref(&b.server)?, ttl: b.ttl, revoked: b.revoked };
+    Ok(Json(c.authority(&s).probe_set(&request).await?))
 }
 
 async fn revoke(State(s): S, c: Caller, Body(b): Body<RevokeBody>) -> ApiResult<Json<RevokeReport>> {

@@ -78,7 +78,7 @@ impl From<Error> for ApiError {
             Error::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
             Error::Conflict { .. } => ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()),
             Error::Invalid { .. } | Error::Config(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.to_string()),
-            Error::Refused { .. } => ApiError::new(StatusCode::CONFLICT, "refused", e.to_string()),
+            Error::Refused { .. } | Error::Rejected { .. } => ApiError::new(StatusCode::CONFLICT, "refused", e.to_string()),
             Error::Verify(v) => ApiError::new(StatusCode::UNAUTHORIZED, v.code.as_str(), v.detail),
             other => {
                 // Storage, crypto, KEK: log the cause, answer without it.

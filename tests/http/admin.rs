@@ -129,6 +129,9 @@ fn walk(fx: &Fixture) -> Vec<Call> {
                     Some(json!({"status": "suspended", "reason": "walk"})),
                 ),
                 ("POST", "/v1/admin/issue") => (route.path.into(), Some(json!({"server": "io.github.acme/weather", "ttl": "5m"}))),
+                ("POST", "/v1/admin/probes") => {
+                    (route.path.into(), Some(json!({"server": "io.github.acme/weather", "ttl": "1m", "revoked": true})))
+                }
                 ("POST", "/v1/admin/revocations") => {
                     (route.path.into(), Some(json!({"kind": "jti", "id": uuid::Uuid::now_v7().to_string(), "reason": "walk"})))
                 }

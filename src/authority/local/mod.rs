@@ -19,6 +19,7 @@ mod clients;
 mod init;
 mod issue;
 mod keys;
+mod probe;
 mod servers;
 mod snapshot;
 
@@ -302,6 +303,9 @@ impl Authority for LocalAuthority {
     }
     async fn issue(&self, request: &IssueRequest) -> Result<Envelope> {
         issue::issue(self, request).await
+    }
+    async fn probe_set(&self, request: &crate::check::ProbeRequest) -> Result<crate::check::ProbeSet> {
+        probe::probe_set(self, request).await
     }
     async fn revoke(&self, target: &RevokeTarget, reason: Option<String>) -> Result<RevokeReport> {
         // Entries no descriptor can match any more leave the store (the feed's seq survives).
