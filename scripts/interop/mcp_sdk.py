@@ -449,6 +449,8 @@ def main() -> int:
     ap.add_argument("--mcpca", required=True, help="the mcpca binary")
     ap.add_argument("--workdir", required=True, help="scratch directory (homes and logs are created in it)")
     ap.add_argument("--guarded-server", default="", help="the Rust example guarded_mcp_server (optional)")
+    ap.add_argument("--ts-server", default="", help="echo_server.mjs beside its node_modules (optional)")
+    ap.add_argument("--node", default="node", help="the Node.js binary for --ts-server")
     a = ap.parse_args()
     work = Path(a.workdir) / "mcp-sdk"
     work.mkdir(parents=True, exist_ok=True)
@@ -459,6 +461,10 @@ def main() -> int:
     targets: list[tuple[str, list[str], str | None]] = [
         ("MCP Python SDK server", python_server, "using the last good key set"),
     ]
+    if a.ts_server and os.path.isfile(a.ts_server):
+        targets.append(("MCP TypeScript SDK server", [a.node, a.ts_server], None))
+    else:
+        print(f"skipped: MCP TypeScript SDK server: not installed ({a.ts_server or 'no --ts-server'})")
     guarded = a.guarded_server
     if guarded and os.access(guarded, os.X_OK):
         targets.append(("Rust guarded_mcp_server", [guarded, "--listen", "127.0.0.1:0", "--header", "either"], None))

@@ -68,12 +68,31 @@ status=0
 # A standard OAuth client against `mcpca serve` on a home of its own (the script starts and stops it).
 "$VENV/bin/python" "$here/oauth_client.py" --mcpca "$bin" --workdir "$work" | tee "$work/oauth.out" || status=1
 
+# The TypeScript recipe as a server: the pinned npm packages (ts/package-lock.json) in a
+# node_modules of our own under the target dir, installed again when the lock file changes.
+ts_server=
+if command -v node >/dev/null && command -v npm >/dev/null; then
+    NODE_DIR=${NODE_DIR:-$target_dir/interop-node}
+    mkdir -p "$NODE_DIR"
+    if ! cmp -s "$here/ts/package-lock.json" "$NODE_DIR/package-lock.json" || [[ ! -d $NODE_DIR/node_modules ]]; then
+        echo "interop: npm ci in $NODE_DIR" >&2
+        cp "$here/ts/package.json" "$here/ts/package-lock.json" "$NODE_DIR/"
+        (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    fi
+    cp "$here/ts/echo_server.mjs" "$NODE_DIR/"
+    ts_server=$NODE_DIR/echo_server.mjs
+    echo "interop: Node $(node --version), $(cd "$NODE_DIR" && node -p 'const v = (p) => JSON.parse(require("fs").readFileSync(`node_modules/${p}/package.json`)).version; `@modelcontextprotocol/sdk ${v("@modelcontextprotocol/sdk")}, jose ${v("jose")}`')" >&2
+else
+    echo "interop: no node/npm: the TypeScript server is skipped" >&2
+fi
+
 # The official MCP Python SDK against MCP servers verifying descriptors (each with its own
-# `mcpca serve`): the SDK's own server, then the Rust example when GUARDED_SERVER_BIN is built.
+# `mcpca serve`): the Python SDK's server, the TypeScript SDK's, then the Rust example when
+# GUARDED_SERVER_BIN is built.
 guarded=${GUARDED_SERVER_BIN:-}
 if [[ -n $guarded ]]; then case $guarded in /*) ;; *) guarded=$PWD/$guarded ;; esac; fi
-"$VENV/bin/python" "$here/mcp_sdk.py" --mcpca "$bin" --workdir "$work" --guarded-server "$guarded" \
-    | tee "$work/mcp-sdk.out" || status=1
+"$VENV/bin/python" "$here/mcp_sdk.py" --mcpca "$bin" --workdir "$work" --ts-server "$ts_server" \
+    --guarded-server "$guarded" | tee "$work/mcp-sdk.out" || status=1
 
 # One total over the scripts (each printed its own "N passed, M failed" last).
 passed=0 failed=0
