@@ -87,7 +87,7 @@ class DescriptorVerifier:
     async def verify_token(self, token: str) -> AccessToken | None:
         try:
             claims = await anyio.to_thread.run_sync(self._verify, token)
-        except Exception as e:  # noqa: BLE001 - every failure is a 401; the reason is logged, never the token
+        except Exception as e:  # every failure is a 401; the reason is logged, never the token
             log.info("descriptor refused: %s (%s: %s)", refusal_code(e), type(e).__name__, e)
             return None
         return AccessToken(

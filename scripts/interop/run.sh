@@ -79,7 +79,7 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
         cp "$here/ts/package.json" "$here/ts/package-lock.json" "$NODE_DIR/"
         (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >&2)
     fi
-    cp "$here/ts/echo_server.mjs" "$NODE_DIR/"
+    cp "$here/ts/echo_server.mjs" "$here/ts/tsconfig.json" "$NODE_DIR/"
     ts_server=$NODE_DIR/echo_server.mjs
     echo "interop: Node $(node --version), $(cd "$NODE_DIR" && node -p 'const v = (p) => JSON.parse(require("fs").readFileSync(`node_modules/${p}/package.json`)).version; `@modelcontextprotocol/sdk ${v("@modelcontextprotocol/sdk")}, jose ${v("jose")}`')" >&2
 else
@@ -94,9 +94,13 @@ if [[ -n $guarded ]]; then case $guarded in /*) ;; *) guarded=$PWD/$guarded ;; e
 "$VENV/bin/python" "$here/mcp_sdk.py" --mcpca "$bin" --workdir "$work" --ts-server "$ts_server" \
     --guarded-server "$guarded" | tee "$work/mcp-sdk.out" || status=1
 
+# The recipes of the docs are the code tested above (Python) and type-check (TypeScript).
+"$VENV/bin/python" "$here/docs_recipes.py" --root "$root" ${ts_server:+--ts-dir "$NODE_DIR"} \
+    | tee "$work/docs.out" || status=1
+
 # One total over the scripts (each printed its own "N passed, M failed" last).
 passed=0 failed=0
-for out in "$work/pyjwt.out" "$work/oauth.out" "$work/mcp-sdk.out"; do
+for out in "$work/pyjwt.out" "$work/oauth.out" "$work/mcp-sdk.out" "$work/docs.out"; do
     read -r p f < <(sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1 \2/p' "$out" | tail -n 1) || true
     if [[ -z ${p:-} ]]; then
         echo "interop: no result line from $(basename "$out" .out)" >&2
