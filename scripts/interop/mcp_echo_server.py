@@ -19,6 +19,7 @@ also accepts the descriptor in the `MCP-Connect` request header (the HAPI conven
 `Authorization: Bearer <jwt>` when no Authorization header is present.
 
     mcp_echo_server.py --issuer URL --jwks-url URL [--server-id NAME] [--header either|authorization]
+        [--jwks-cache-seconds S]
 
 Listens on a free loopback port and prints its endpoint URL (http://127.0.0.1:PORT/mcp) as the first
 line of stdout. SIGTERM or Ctrl-C stops it.

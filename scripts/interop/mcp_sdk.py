@@ -5,9 +5,12 @@ directly; the server verifies the descriptor locally against the authority's JWK
 
 Run by scripts/interop/run.sh. The same checks (`scenario`) run against every server command given:
 
-  - mcp_echo_server.py: an MCP server on the same SDK whose TokenVerifier uses PyJWT's PyJWKClient;
-  - the Rust example `guarded_mcp_server` (--guarded-server BIN; skipped with a "skipped:" line
-    when not given or not executable).
+  - mcp_echo_server.py: an MCP server on the same SDK whose TokenVerifier uses PyJWT's PyJWKClient
+    (with a 1 s JWKS cache, so that the outage is served by its last-good key set);
+  - ts/echo_server.mjs: an MCP server on the official TypeScript SDK, requireBearerAuth over jose
+    (--ts-server FILE, installed beside its node_modules by run.sh);
+  - the Rust example `guarded_mcp_server` (--guarded-server BIN).
+A server that is not given, or not there, is reported on a "skipped: … not built" line.
 
 For each server, on a fresh home and a fresh `mcpca serve --listen 127.0.0.1:0 --issuer ISSUER`:
 
@@ -26,7 +29,6 @@ Prints one line per check and "N passed, M failed"; exits 1 if anything failed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import signal
@@ -41,7 +43,6 @@ from typing import Any
 import anyio
 import httpx2
 import jwt
-import mcp
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -464,7 +465,7 @@ def main() -> int:
     if a.ts_server and os.path.isfile(a.ts_server):
         targets.append(("MCP TypeScript SDK server", [a.node, a.ts_server], None))
     else:
-        print(f"skipped: MCP TypeScript SDK server: not installed ({a.ts_server or 'no --ts-server'})")
+        print(f"skipped: MCP TypeScript SDK server: not built ({a.ts_server or 'no --ts-server'})")
     guarded = a.guarded_server
     if guarded and os.access(guarded, os.X_OK):
         targets.append(("Rust guarded_mcp_server", [guarded, "--listen", "127.0.0.1:0", "--header", "either"], None))
