@@ -79,6 +79,12 @@ impl NewAuditEvent {
 
     /// Seal it into the chain at `seq` after `prev_hash`.
     pub fn seal(self, seq: i64, prev_hash: &str) -> AuditEvent {
+        self.seal_with_text(seq, prev_hash).0
+    }
+
+    /// [`NewAuditEvent::seal`], also handing back the details as stored (see
+    /// [`AuditEvent::details_text`]), so they are rendered once.
+    pub fn seal_with_text(self, seq: i64, prev_hash: &str) -> (AuditEvent, String) {
         let mut e = AuditEvent {
             seq,
             at: self.at,
@@ -91,8 +97,9 @@ impl NewAuditEvent {
             prev_hash: prev_hash.to_owned(),
             hash: String::new(),
         };
-        e.hash = e.compute_hash();
-        e
+        let details = e.details_text();
+        e.hash = e.hash_with_details(&details);
+        (e, details)
     }
 }
 
@@ -120,6 +127,21 @@ pub struct AuditEvent {
 impl AuditEvent {
     /// SHA-256 (hex) over an unambiguous encoding of every field but `hash`.
     pub fn compute_hash(&self) -> String {
+        self.hash_with_details(&self.details_text())
+    }
+
+    /// `details` as stored: JSON text, empty when there are none.
+    pub fn details_text(&self) -> String {
+        if self.details.is_null() {
+            String::new()
+        } else {
+            self.details.to_string()
+        }
+    }
+
+    /// [`AuditEvent::compute_hash`] with `details` already rendered by [`AuditEvent::details_text`]
+    /// (the writer renders them once for the hash and the row).
+    pub fn hash_with_details(&self, details: &str) -> String {
         let mut h = Sha256::new();
         let (seq, at) = (self.seq.to_string(), self.at.to_string());
         let fields: [&[u8]; 8] = [
@@ -137,7 +159,6 @@ impl AuditEvent {
             h.update((f.len() as u64).to_be_bytes());
             h.update(f);
         }
-        let details = if self.details.is_null() { String::new() } else { self.details.to_string() };
         h.update((details.len() as u64).to_be_bytes());
         h.update(details.as_bytes());
         hex(&h.finalize())
@@ -146,7 +167,13 @@ impl AuditEvent {
 
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
 }
 
 /// Where a chain is broken.

@@ -9,6 +9,7 @@ use crate::authority::local::init;
 use crate::authority::{Authority, LocalAuthority};
 use crate::cli::{LogFormat, ServeArgs};
 use crate::config::Overrides;
+use crate::server::logbuf::LogBuffer;
 use crate::server::AppState;
 use crate::store::Role;
 use crate::{fsutil, Error, Result};
@@ -16,12 +17,14 @@ use crate::{fsutil, Error, Result};
 /// File in the home that receives the admin token made when `serve` initialises a home.
 pub const ADMIN_TOKEN_FILE: &str = "admin-token";
 
-fn logging(format: LogFormat) {
+/// Install the service's log subscriber; its lines go through `buffer` (see
+/// [`crate::server::logbuf`]); on a terminal they are written at once.
+fn logging(format: LogFormat, buffer: &LogBuffer) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MCPCA_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     use std::io::IsTerminal as _;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(buffer.clone())
         .with_target(false)
         .with_ansi(std::io::stderr().is_terminal());
     // A second initialisation (tests running several servers) is harmless.
@@ -55,7 +58,15 @@ pub async fn shutdown_signal() {
 }
 
 pub(super) async fn run(ctx: &Ctx, args: ServeArgs) -> Result<()> {
-    logging(args.log_format);
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let logs = if terminal { LogBuffer::direct() } else { LogBuffer::start() };
+    logging(args.log_format, &logs);
+    let result = serve(ctx, args).await;
+    logs.flush();
+    result
+}
+
+async fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
     let overrides = Overrides { issuer: args.issuer.clone() };
     let fresh = !ctx.paths.config_file.exists();
     if fresh {

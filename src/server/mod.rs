@@ -18,6 +18,7 @@ pub mod connect;
 pub mod error;
 pub mod iplimit;
 pub mod keys;
+pub mod logbuf;
 pub mod oauth;
 pub mod ops;
 pub mod registry;

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite_0001_init.sql"),
     include_str!("migrations/sqlite_0002_governance.sql"),
     include_str!("migrations/sqlite_0003_registry_read.sql"),
+    include_str!("migrations/sqlite_0004_audit_changes.sql"),
 ];
 
 /// Schema version this binary writes.
@@ -128,12 +129,14 @@ impl SqliteStore {
 }
 
 /// Append events after the current head of the chain.
-fn append_audit(tx: &rusqlite::Transaction<'_>, events: Vec<NewAuditEvent>) -> Result<Vec<i64>> {
+fn append_audit(tx: &Connection, events: Vec<NewAuditEvent>) -> Result<Vec<i64>> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    let head: Option<(i64, String)> =
-        tx.query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    let head: Option<(i64, String)> = tx
+        .prepare_cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
     let (mut seq, mut prev) = head.unwrap_or((0, GENESIS.to_owned()));
     let mut stmt = tx.prepare_cached(
         "INSERT INTO audit (seq, at, actor, action, target, decision, code, details, prev_hash, hash) \
@@ -142,8 +145,8 @@ fn append_audit(tx: &rusqlite::Transaction<'_>, events: Vec<NewAuditEvent>) -> R
     let mut seqs = Vec::with_capacity(events.len());
     for e in events {
         seq += 1;
-        let e = e.seal(seq, &prev);
-        let details = if e.details.is_null() { None } else { Some(e.details.to_string()) };
+        let (e, details) = e.seal_with_text(seq, &prev);
+        let details = (!details.is_empty()).then_some(details);
         stmt.execute(params![
             e.seq,
             e.at,

@@ -16,13 +16,19 @@ use crate::{Error, Result};
 /// Outcome of one recorded issuance: its `seq`, or the client's window when its rate is used up.
 pub type Recorded = std::result::Result<i64, (u32, Option<i64>)>;
 
-/// Open another connection to an existing, migrated database (the store's settings).
+/// Open another connection to an existing, migrated database (the store's settings, but see
+/// `synchronous` below).
 pub fn open_connection(path: &Path) -> Result<Connection> {
     use rusqlite::OpenFlags;
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| Error::Store(format!("cannot open {}: {e}", path.display())))?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
+    // Unlike the store's own connection (FULL), the service's hot-path connections commit
+    // without an fsync (WAL + NORMAL): a committed issuance event survives a crash or SIGKILL of
+    // the process (it is in the WAL, in the OS's cache), and reaches the disk at the next
+    // checkpoint; only a power loss or kernel crash can take the last moments of events with
+    // it. An fsync per group commit cost a third of the throughput (BENCHMARKS.md, mcpca serve).
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(conn)
@@ -88,7 +94,21 @@ pub fn changed_since(c: &mut Connection, seen: i64) -> Result<(bool, i64)> {
 /// client's allowed issuances since `since` — those in the database plus those accepted earlier
 /// in this batch — reach the limit. All or nothing: any failure fails the whole batch.
 pub fn record_batch(c: &mut Connection, jobs: Vec<(NewAuditEvent, Option<RateCheck>)>) -> Result<Vec<Recorded>> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // BEGIN and COMMIT come from the statement cache: `Transaction` would parse them again for
+    // every batch, a few per cent of the service's CPU at thousands of batches a second.
+    c.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    let done = batch_in_transaction(c, jobs).and_then(|out| {
+        c.prepare_cached("COMMIT")?.execute([])?;
+        Ok(out)
+    });
+    if done.is_err() {
+        // Nothing of a failed batch stays: no record, no descriptor.
+        let _ = c.execute_batch("ROLLBACK");
+    }
+    done
+}
+
+fn batch_in_transaction(tx: &Connection, jobs: Vec<(NewAuditEvent, Option<RateCheck>)>) -> Result<Vec<Recorded>> {
     let mut outcomes: Vec<Option<(u32, Option<i64>)>> = Vec::with_capacity(jobs.len());
     let mut accepted = Vec::with_capacity(jobs.len());
     // Allowed issuances accepted so far in this batch, per client: their instants.
@@ -100,7 +120,7 @@ pub fn record_batch(c: &mut Connection, jobs: Vec<(NewAuditEvent, Option<RateChe
             let (mut n, mut oldest) = match stored.get(&key) {
                 Some(w) => *w,
                 None => {
-                    let w = issued_window(&tx, &r.client, r.since)?;
+                    let w = issued_window(tx, &r.client, r.since)?;
                     stored.insert(key, w);
                     w
                 }
@@ -120,7 +140,6 @@ pub fn record_batch(c: &mut Connection, jobs: Vec<(NewAuditEvent, Option<RateChe
         outcomes.push(None);
         accepted.push(event);
     }
-    let mut seqs = append_audit(&tx, accepted)?.into_iter();
-    tx.commit()?;
+    let mut seqs = append_audit(tx, accepted)?.into_iter();
     Ok(outcomes.into_iter().map(|o| o.map_or_else(|| Ok(seqs.next().unwrap_or_default()), Err)).collect())
 }
