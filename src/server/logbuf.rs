@@ -111,6 +111,7 @@ impl<'a> MakeWriter<'a> for LogBuffer {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
