@@ -86,14 +86,20 @@ pub struct Header {
     pub typ: Option<String>,
     #[serde(default)]
     pub kid: Option<String>,
-    #[serde(default, skip_serializing)]
+    #[serde(default, skip_serializing, deserialize_with = "present")]
     crit: Option<IgnoredAny>,
-    #[serde(default, skip_serializing)]
+    #[serde(default, skip_serializing, deserialize_with = "present")]
     jku: Option<IgnoredAny>,
-    #[serde(default, skip_serializing)]
+    #[serde(default, skip_serializing, deserialize_with = "present")]
     x5u: Option<IgnoredAny>,
-    #[serde(default, skip_serializing)]
+    #[serde(default, skip_serializing, deserialize_with = "present")]
     jwk: Option<IgnoredAny>,
+}
+
+/// A member that is present counts, whatever its value: `"crit":null` is refused like any
+/// other `crit` (a plain `Option` would read `null` as absent).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<IgnoredAny>, D::Error> {
+    IgnoredAny::deserialize(d).map(Some)
 }
 
 impl Header {
@@ -245,7 +251,8 @@ impl KeySet {
     }
 
     /// From a JWKS. Entries that are not Ed25519 signing keys are skipped; a malformed
-    /// Ed25519 entry, or one whose `kid` is not its thumbprint, is an error.
+    /// Ed25519 entry (not base64url, not 32 bytes, not a curve point, or a small-order point),
+    /// or one whose `kid` is not its thumbprint, is an error.
     pub fn from_jwks(jwks: &Jwks) -> Result<Self, String> {
         let mut set = KeySet::default();
         for (i, jwk) in jwks.keys.iter().enumerate() {
@@ -255,6 +262,9 @@ impl KeySet {
             let raw = URL_SAFE_NO_PAD.decode(&jwk.x).map_err(|_| format!("keys[{i}].x is not base64url"))?;
             let arr: [u8; 32] = raw.as_slice().try_into().map_err(|_| format!("keys[{i}].x is not 32 bytes"))?;
             let key = VerifyingKey::from_bytes(&arr).map_err(|_| format!("keys[{i}].x is not an Ed25519 point"))?;
+            if key.is_weak() {
+                return Err(format!("keys[{i}].x is a small-order point, not a usable public key"));
+            }
             let kid = thumbprint(&arr);
             match &jwk.kid {
                 Some(k) if *k != kid => return Err(format!("keys[{i}].kid {k} is not the key's RFC 7638 thumbprint {kid}")),
@@ -326,12 +336,20 @@ pub fn verify(token: &str, exp: &Expectations, now: i64, keys: &KeySet) -> Resul
         return Err(invalid(format!("header member {member:?} is refused")));
     }
     let kid = h.kid.as_deref().ok_or_else(|| invalid("header has no kid"))?;
-    let key = keys.get(kid).ok_or_else(|| invalid(format!("unknown kid {kid}")))?;
-    key.verify_strict(parsed.signing_input.as_bytes(), &Signature::from_bytes(&parsed.signature))
-        .map_err(|_| invalid("signature does not verify"))?;
+    // Debug form: a kid is attacker-chosen text and must not break a log line.
+    let key = keys.get(kid).ok_or_else(|| invalid(format!("unknown kid {kid:?}")))?;
+    verify_signature(key, parsed.signing_input.as_bytes(), &parsed.signature)?;
     let claims: Claims = serde_json::from_slice(&parsed.payload).map_err(|e| invalid(format!("claims: {e}")))?;
     check_claims(&claims, exp, now)?;
     Ok(Verified { kid: kid.to_owned(), claims: Arc::new(claims) })
+}
+
+/// Step 4: Ed25519 strict verification (RFC 8032 §5.1.7 with a canonical `S < L`, and no
+/// small-order `R` or public key), the one signature check every descriptor goes through.
+/// Takes the signature as sent, so a wrong length is refused here too.
+pub fn verify_signature(key: &VerifyingKey, signed: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+    let sig: [u8; 64] = signature.try_into().map_err(|_| invalid("signature is not 64 bytes"))?;
+    key.verify_strict(signed, &Signature::from_bytes(&sig)).map_err(|_| invalid("signature does not verify"))
 }
 
 /// Step 5: the claims against the expectations and the clock.
@@ -359,13 +377,14 @@ pub fn check_claims(c: &Claims, exp: &Expectations, now: i64) -> Result<(), Veri
 
 fn check_times(c: &Claims, leeway: i64, now: i64) -> Result<(), VerifyError> {
     if c.exp <= now.saturating_sub(leeway) {
-        return Err(fail(FailureCode::DescriptorExpired, format!("expired {}", crate::duration::relative(c.exp - now))));
+        return Err(fail(FailureCode::DescriptorExpired, format!("expired {}", crate::duration::relative(c.exp.saturating_sub(now)))));
     }
     let nbf = c.nbf.unwrap_or(c.iat);
     if nbf > now.saturating_add(leeway) {
         return Err(invalid(format!("not valid before {}", crate::clock::rfc3339(nbf))));
     }
-    if c.exp < c.iat || c.exp - c.iat > MAX_LIFETIME_SECS {
+    // Checked: with extreme iat/exp a wrapping subtraction would pass the 24 h ceiling.
+    if c.exp.checked_sub(c.iat).is_none_or(|life| !(0..=MAX_LIFETIME_SECS).contains(&life)) {
         return Err(invalid("lifetime (exp - iat) is outside 0..24h"));
     }
     Ok(())
@@ -415,7 +434,7 @@ impl Verifier {
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= self.capacity {
                 let leeway = self.expectations.leeway;
-                cache.retain(|_, e| e.verified.claims.exp > now - leeway);
+                cache.retain(|_, e| e.verified.claims.exp > now.saturating_sub(leeway));
                 if cache.len() >= self.capacity {
                     cache.clear();
                 }

@@ -2,7 +2,9 @@
 //! injected clock, and the generic store story.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod attacks;
 mod keys_lifecycle;
 mod rfc8037;
 mod story;
 mod verify;
+mod wycheproof;
