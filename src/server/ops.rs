@@ -68,8 +68,33 @@ pub async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Nex
     let resp = next.run(req).await;
     let secs = start.elapsed().as_secs_f64();
     state.metrics.observe(secs);
-    tracing::info!(%method, route, status = resp.status().as_u16(), micros = (secs * 1e6) as u64, "request");
+    let status = resp.status().as_u16();
+    let micros = (secs * 1e6) as u64;
+    match resp.extensions().get::<Issued>() {
+        Some(i) => tracing::info!(%method, route, status, micros, jti = %i.jti, client = %i.client, server = %i.server, "request"),
+        None => tracing::info!(%method, route, status, micros, "request"),
+    }
     resp
+}
+
+/// What a response that carries a new descriptor adds to its request's log line: the `jti`
+/// (never the descriptor), the client and the server version.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub jti: String,
+    pub client: String,
+    pub server: String,
+}
+
+impl Issued {
+    /// The log fields of `envelope`, issued to `client`.
+    pub fn of(envelope: &crate::model::Envelope, client: &str) -> Self {
+        Issued {
+            jti: envelope.jti.clone(),
+            client: client.to_owned(),
+            server: format!("{}@{}", envelope.server.id, envelope.server.version),
+        }
+    }
 }
 
 /// Routes of this module.
