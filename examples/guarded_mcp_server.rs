@@ -7,7 +7,8 @@
 //!     [--server-id NAME] [--resource URL] [--header either|mcp-connect|authorization]
 //! ```
 //! The audience is `--resource`, or `http://<bound address>/mcp`. Once listening, the endpoint
-//! URL is the first line of stdout; logs go to stderr; SIGTERM or Ctrl-C stops it.
+//! URL is the first line of stdout; logs go to stderr; SIGTERM or Ctrl-C stops it. Time is the
+//! system clock unless `MCPCA_NOW` (Unix seconds or RFC 3339) pins it, as for `mcpca`.
 #![allow(clippy::print_stdout)]
 
 use std::io::Write as _;
@@ -142,7 +143,9 @@ async fn run(args: Args) -> Result<(), String> {
     let mut config = VerifierConfig::new(args.issuer.clone(), resource).jwks_url(args.jwks_url.clone());
     config.server_id = args.server_id.clone();
     config.revocations_url = args.revocations_url.clone();
-    let verifier = Arc::new(Verifier::new(config, Arc::new(mcpca::clock::SystemClock)).map_err(|e| e.to_string())?);
+    // The system clock, unless `MCPCA_NOW` pins it (as for the `mcpca` binary; tests use it).
+    let clock = mcpca::clock::from_env().map_err(|e| e.to_string())?;
+    let verifier = Arc::new(Verifier::new(config, clock).map_err(|e| e.to_string())?);
     // Load the keys now, to say so at once when the authority cannot be reached; the guard
     // retries on its own, so this is not fatal.
     if let Err(e) = verifier.refresh().await {
