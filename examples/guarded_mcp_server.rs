@@ -107,7 +107,12 @@ pub fn mcp_router(allowed_hosts: Vec<String>, stop: tokio_util::sync::Cancellati
 
 /// The guarded app: the MCP endpoint behind the guard (which also serves the RFC 9728
 /// metadata).
-pub fn guarded_router(verifier: Arc<Verifier>, header: HeaderMode, allowed_hosts: Vec<String>, stop: tokio_util::sync::CancellationToken) -> Router {
+pub fn guarded_router(
+    verifier: Arc<Verifier>,
+    header: HeaderMode,
+    allowed_hosts: Vec<String>,
+    stop: tokio_util::sync::CancellationToken,
+) -> Router {
     mcp_router(allowed_hosts, stop).layer(GuardLayer::new(verifier).header(header))
 }
 

@@ -188,9 +188,14 @@ impl Shared {
             let mut values = headers.get_all(HEADER_NAME).iter();
             let Some(first) = values.next() else { return Ok(None) };
             if values.next().is_some() {
-                return Err(VerifyError { detail: format!("more than one {HEADER_NAME} header"), ..refusal(FailureCode::DescriptorInvalid) });
+                return Err(VerifyError {
+                    detail: format!("more than one {HEADER_NAME} header"),
+                    ..refusal(FailureCode::DescriptorInvalid)
+                });
             }
-            let v = first.to_str().map_err(|_| VerifyError { detail: format!("{HEADER_NAME} is not ASCII"), ..refusal(FailureCode::DescriptorInvalid) })?;
+            let v = first
+                .to_str()
+                .map_err(|_| VerifyError { detail: format!("{HEADER_NAME} is not ASCII"), ..refusal(FailureCode::DescriptorInvalid) })?;
             Ok(Some(v.trim().to_owned()))
         };
         let bearer = || -> Result<Option<String>, VerifyError> {

@@ -8,8 +8,7 @@ use std::sync::Arc;
 use axum::http::{header, HeaderMap, StatusCode};
 
 use super::{
-    FeedState, KeyState, Verifier, DEFAULT_JWKS_MAX_AGE, MAX_DOCUMENT_BYTES, MAX_JWKS_MAX_AGE, MIN_JWKS_MAX_AGE,
-    RETRY_AFTER_FAILURE_SECS,
+    FeedState, KeyState, Verifier, DEFAULT_JWKS_MAX_AGE, MAX_DOCUMENT_BYTES, MAX_JWKS_MAX_AGE, MIN_JWKS_MAX_AGE, RETRY_AFTER_FAILURE_SECS,
 };
 use crate::descriptor::KeySet;
 use crate::feed::Feed;
@@ -73,12 +72,7 @@ impl Verifier {
         let max_age = parse_max_age(resp.headers()).unwrap_or(DEFAULT_JWKS_MAX_AGE).clamp(MIN_JWKS_MAX_AGE, MAX_JWKS_MAX_AGE);
         let fresh_until = now.saturating_add(max_age);
         if status == StatusCode::NOT_MODIFIED && current.loaded {
-            self.keys.store(Arc::new(KeyState {
-                keys: current.keys.clone(),
-                fresh_until,
-                etag: current.etag.clone(),
-                loaded: true,
-            }));
+            self.keys.store(Arc::new(KeyState { keys: current.keys.clone(), fresh_until, etag: current.etag.clone(), loaded: true }));
             return Ok(());
         }
         if !status.is_success() {
@@ -141,5 +135,29 @@ impl Verifier {
         }
         self.feed.store(Arc::new(FeedState { entries, seq: feed.seq.max(current.seq) }));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cc(values: &[&str]) -> Option<i64> {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(header::CACHE_CONTROL, v.parse().unwrap_or_else(|_| axum::http::HeaderValue::from_static("")));
+        }
+        parse_max_age(&h)
+    }
+
+    #[test]
+    fn max_age_is_read_from_cache_control() {
+        assert_eq!(cc(&["public, max-age=300"]), Some(300));
+        assert_eq!(cc(&["Max-Age=60"]), Some(60));
+        assert_eq!(cc(&["no-cache"]), Some(0));
+        assert_eq!(cc(&["public", "max-age=7"]), Some(7));
+        assert_eq!(cc(&["public"]), None);
+        assert_eq!(cc(&[]), None);
+        assert_eq!(cc(&["max-age=soon"]), None);
     }
 }

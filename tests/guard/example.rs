@@ -66,8 +66,7 @@ impl Example {
         let pid = self.child.id().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         assert!(sent.success());
-        let status = self.child.wait().unwrap();
-        status
+        self.child.wait().unwrap()
     }
 }
 
@@ -145,13 +144,7 @@ async fn the_guarded_example_serves_echo_to_a_descriptor_holder_only() {
     // Without a descriptor: 401, descriptor_missing, and the RFC 9728 pointer.
     let http = reqwest::Client::new();
     let init = serde_json::json!({"jsonrpc":"2.0","id":1,"method":"tools/list"});
-    let resp = http
-        .post(&example.endpoint)
-        .header("accept", "application/json, text/event-stream")
-        .json(&init)
-        .send()
-        .await
-        .unwrap();
+    let resp = http.post(&example.endpoint).header("accept", "application/json, text/event-stream").json(&init).send().await.unwrap();
     assert_eq!(resp.status(), 401);
     let port_base = example.endpoint.trim_end_matches("/mcp");
     assert_eq!(
@@ -168,8 +161,13 @@ async fn the_guarded_example_serves_echo_to_a_descriptor_holder_only() {
     assert_eq!(meta["authorization_servers"][0], "https://ca.example.com");
 
     // A descriptor for another server (the seeded weather one) is the wrong audience.
-    let other =
-        IssueRequest { server: "io.github.acme/weather".parse().unwrap(), ttl: None, client: Some("bot".into()), tenant: None, scope: None };
+    let other = IssueRequest {
+        server: "io.github.acme/weather".parse().unwrap(),
+        ttl: None,
+        client: Some("bot".into()),
+        tenant: None,
+        scope: None,
+    };
     let other = s.authority().issue(&other).await.unwrap().descriptor;
     let resp = http.post(&example.endpoint).header("MCP-Connect", other).json(&init).send().await.unwrap();
     assert_eq!(resp.status(), 401);

@@ -6,7 +6,7 @@ use mcpca::guard::HeaderMode;
 use mcpca::verify::VerifierConfig;
 use url::Url;
 
-use crate::fixture::{app, claims, key, sign, JwksServer, ISS, AUD, NOW};
+use crate::fixture::{app, claims, key, sign, JwksServer, AUD, ISS, NOW};
 
 #[tokio::test]
 async fn the_jwks_is_cached_for_its_max_age() {
