@@ -177,14 +177,34 @@ pub struct Guard<S> {
     shared: Arc<Shared>,
 }
 
+/// A presented descriptor: its header value and where the token sits in it.
+#[derive(Debug)]
+struct Credential {
+    value: HeaderValue,
+    range: std::ops::Range<usize>,
+}
+
+impl Credential {
+    /// `token` is a sub-slice of `text`, the value of `value` as text.
+    fn within(value: &HeaderValue, text: &str, token: &str) -> Self {
+        let start = (token.as_ptr() as usize).saturating_sub(text.as_ptr() as usize).min(text.len());
+        Credential { value: value.clone(), range: start..(start + token.len()).min(text.len()) }
+    }
+
+    fn token(&self) -> &str {
+        self.value.as_bytes().get(self.range.clone()).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("")
+    }
+}
+
 fn refusal(code: FailureCode) -> VerifyError {
     VerifyError { code, detail: String::new() }
 }
 
 impl Shared {
-    /// The descriptor a request presents, by the configured header convention.
-    fn credential(&self, headers: &HeaderMap) -> Result<String, VerifyError> {
-        let connect = || -> Result<Option<String>, VerifyError> {
+    /// The descriptor a request presents, by the configured header convention: the header
+    /// value (a cheap, reference-counted clone) and the token's byte range inside it.
+    fn credential(&self, headers: &HeaderMap) -> Result<Credential, VerifyError> {
+        let connect = || -> Result<Option<Credential>, VerifyError> {
             let mut values = headers.get_all(HEADER_NAME).iter();
             let Some(first) = values.next() else { return Ok(None) };
             if values.next().is_some() {
@@ -196,18 +216,18 @@ impl Shared {
             let v = first
                 .to_str()
                 .map_err(|_| VerifyError { detail: format!("{HEADER_NAME} is not ASCII"), ..refusal(FailureCode::DescriptorInvalid) })?;
-            Ok(Some(v.trim().to_owned()))
+            Ok(Some(Credential::within(first, v, v.trim())))
         };
-        let bearer = || -> Result<Option<String>, VerifyError> {
+        let bearer = || -> Result<Option<Credential>, VerifyError> {
             let mut values = headers.get_all(header::AUTHORIZATION).iter();
             let Some(first) = values.next() else { return Ok(None) };
             if values.next().is_some() {
                 return Err(VerifyError { detail: "more than one Authorization header".into(), ..refusal(FailureCode::DescriptorInvalid) });
             }
-            let v = first.to_str().unwrap_or("").trim();
+            let v = first.to_str().unwrap_or("");
             // Another scheme (Basic, DPoP…) carries no descriptor.
-            match v.split_once(' ') {
-                Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Ok(Some(token.trim().to_owned())),
+            match v.trim().split_once(' ') {
+                Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Ok(Some(Credential::within(first, v, token.trim()))),
                 _ => Ok(None),
             }
         };
@@ -220,7 +240,7 @@ impl Shared {
             },
         };
         match found {
-            Some(t) if !t.is_empty() => Ok(t),
+            Some(t) if !t.range.is_empty() => Ok(t),
             _ => Err(VerifyError {
                 detail: match self.mode {
                     HeaderMode::Either => format!("send the descriptor as {HEADER_NAME}: <jwt> or Authorization: Bearer <jwt>"),
@@ -291,7 +311,7 @@ where
         let shared = Arc::clone(&self.shared);
         Box::pin(async move {
             let verified: Result<Verified, VerifyError> = match shared.credential(req.headers()) {
-                Ok(token) => shared.verifier.verify(&token).await,
+                Ok(credential) => shared.verifier.verify(credential.token()).await,
                 Err(e) => Err(e),
             };
             match verified {
