@@ -305,12 +305,29 @@ where
         if let Some(resp) = self.shared.metadata(&req) {
             return Box::pin(std::future::ready(Ok(resp)));
         }
+        let credential = self.shared.credential(req.headers());
+        // Fast path: a descriptor verified before, nothing to refresh. The ready service is
+        // called at once, so it need not be cloned.
+        if let Ok(c) = &credential {
+            match self.shared.verifier.verify_cached(c.token()) {
+                Some(Ok(v)) => {
+                    req.extensions_mut().insert(v);
+                    let fut = self.inner.call(req);
+                    return Box::pin(async move { fut.await.map(IntoResponse::into_response) });
+                }
+                Some(Err(e)) => {
+                    let resp = self.shared.refuse(&e);
+                    return Box::pin(std::future::ready(Ok(resp)));
+                }
+                None => {}
+            }
+        }
         // The clone is the one that was not polled ready: keep the ready one for this call.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let shared = Arc::clone(&self.shared);
         Box::pin(async move {
-            let verified: Result<Verified, VerifyError> = match shared.credential(req.headers()) {
+            let verified: Result<Verified, VerifyError> = match credential {
                 Ok(credential) => shared.verifier.verify(credential.token()).await,
                 Err(e) => Err(e),
             };

@@ -274,10 +274,23 @@ impl Verifier {
         Ok(())
     }
 
+    /// The answer for a descriptor verified before, without waiting for anything: `None` when
+    /// it is not cached or when a JWKS refresh or a feed poll is due (then call
+    /// [`Verifier::verify`]). The guard's fast path.
+    pub fn verify_cached(&self, token: &str) -> Option<std::result::Result<Verified, VerifyError>> {
+        let now = self.clock.now();
+        if self.refresh_due(now) {
+            return None;
+        }
+        let hit = self.cache.get(token, self.expectations.leeway, now)?;
+        self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+        Some(hit.and_then(|v| self.check_revoked(&v).map(|()| v)))
+    }
+
     /// The verifier contract of DESIGN §3, steps 1–6, at the clock's `now`.
     pub async fn verify(&self, token: &str) -> std::result::Result<Verified, VerifyError> {
         let now = self.clock.now();
-        let fetched = self.maintain(now).await;
+        let fetched = if self.refresh_due(now) { self.maintain(now).await } else { false };
         let leeway = self.expectations.leeway;
         if let Some(hit) = self.cache.get(token, leeway, now) {
             self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
@@ -308,6 +321,12 @@ impl Verifier {
             None => Ok(()),
             Some(e) => Err(e.failure()),
         }
+    }
+
+    /// A stale JWKS may be refreshed, or a feed poll is due.
+    fn refresh_due(&self, now: i64) -> bool {
+        (now >= self.keys.load().fresh_until && now >= self.retry_at.load(Ordering::Relaxed))
+            || (self.revocations_url.is_some() && now >= self.feed_due.load(Ordering::Relaxed))
     }
 
     /// Refresh what is due: a stale JWKS, a feed poll. Returns whether the JWKS was fetched.
