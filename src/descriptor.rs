@@ -307,7 +307,8 @@ pub fn parse(token: &str) -> Result<Parsed<'_>, VerifyError> {
 /// A descriptor that passed every check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
-    pub kid: String,
+    /// The signing key's `kid` (shared: a cached descriptor hands out clones).
+    pub kid: Arc<str>,
     pub claims: Arc<Claims>,
 }
 
@@ -343,7 +344,7 @@ pub fn verify_parsed(parsed: &Parsed<'_>, key: &VerifyingKey, exp: &Expectations
         .map_err(|_| invalid("signature does not verify"))?;
     let claims: Claims = serde_json::from_slice(&parsed.payload).map_err(|e| invalid(format!("claims: {e}")))?;
     check_claims(&claims, exp, now)?;
-    Ok(Verified { kid: kid.to_owned(), claims: Arc::new(claims) })
+    Ok(Verified { kid: Arc::from(kid), claims: Arc::new(claims) })
 }
 
 /// Step 5: the claims against the expectations and the clock.

@@ -177,34 +177,14 @@ pub struct Guard<S> {
     shared: Arc<Shared>,
 }
 
-/// A presented descriptor: its header value and where the token sits in it.
-#[derive(Debug)]
-struct Credential {
-    value: HeaderValue,
-    range: std::ops::Range<usize>,
-}
-
-impl Credential {
-    /// `token` is a sub-slice of `text`, the value of `value` as text.
-    fn within(value: &HeaderValue, text: &str, token: &str) -> Self {
-        let start = (token.as_ptr() as usize).saturating_sub(text.as_ptr() as usize).min(text.len());
-        Credential { value: value.clone(), range: start..(start + token.len()).min(text.len()) }
-    }
-
-    fn token(&self) -> &str {
-        self.value.as_bytes().get(self.range.clone()).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or("")
-    }
-}
-
 fn refusal(code: FailureCode) -> VerifyError {
     VerifyError { code, detail: String::new() }
 }
 
 impl Shared {
-    /// The descriptor a request presents, by the configured header convention: the header
-    /// value (a cheap, reference-counted clone) and the token's byte range inside it.
-    fn credential(&self, headers: &HeaderMap) -> Result<Credential, VerifyError> {
-        let connect = || -> Result<Option<Credential>, VerifyError> {
+    /// The descriptor a request presents, by the configured header convention.
+    fn credential<'h>(&self, headers: &'h HeaderMap) -> Result<&'h str, VerifyError> {
+        let connect = || -> Result<Option<&'h str>, VerifyError> {
             let mut values = headers.get_all(HEADER_NAME).iter();
             let Some(first) = values.next() else { return Ok(None) };
             if values.next().is_some() {
@@ -216,9 +196,9 @@ impl Shared {
             let v = first
                 .to_str()
                 .map_err(|_| VerifyError { detail: format!("{HEADER_NAME} is not ASCII"), ..refusal(FailureCode::DescriptorInvalid) })?;
-            Ok(Some(Credential::within(first, v, v.trim())))
+            Ok(Some(v.trim()))
         };
-        let bearer = || -> Result<Option<Credential>, VerifyError> {
+        let bearer = || -> Result<Option<&'h str>, VerifyError> {
             let mut values = headers.get_all(header::AUTHORIZATION).iter();
             let Some(first) = values.next() else { return Ok(None) };
             if values.next().is_some() {
@@ -227,7 +207,7 @@ impl Shared {
             let v = first.to_str().unwrap_or("");
             // Another scheme (Basic, DPoP…) carries no descriptor.
             match v.trim().split_once(' ') {
-                Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Ok(Some(Credential::within(first, v, token.trim()))),
+                Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Ok(Some(token.trim())),
                 _ => Ok(None),
             }
         };
@@ -240,7 +220,7 @@ impl Shared {
             },
         };
         match found {
-            Some(t) if !t.range.is_empty() => Ok(t),
+            Some(t) if !t.is_empty() => Ok(t),
             _ => Err(VerifyError {
                 detail: match self.mode {
                     HeaderMode::Either => format!("send the descriptor as {HEADER_NAME}: <jwt> or Authorization: Bearer <jwt>"),
@@ -305,33 +285,33 @@ where
         if let Some(resp) = self.shared.metadata(&req) {
             return Box::pin(std::future::ready(Ok(resp)));
         }
-        let credential = self.shared.credential(req.headers());
         // Fast path: a descriptor verified before, nothing to refresh. The ready service is
-        // called at once, so it need not be cloned.
-        if let Ok(c) = &credential {
-            match self.shared.verifier.verify_cached(c.token()) {
+        // called at once, so it need not be cloned, and the token is read in place.
+        let credential = match self.shared.credential(req.headers()) {
+            Ok(token) => match self.shared.verifier.verify_cached(token) {
                 Some(Ok(v)) => {
                     req.extensions_mut().insert(v);
                     let fut = self.inner.call(req);
                     return Box::pin(async move { fut.await.map(IntoResponse::into_response) });
                 }
-                Some(Err(e)) => {
-                    let resp = self.shared.refuse(&e);
-                    return Box::pin(std::future::ready(Ok(resp)));
-                }
-                None => {}
+                Some(Err(e)) => Err(e),
+                None => Ok(token.to_owned()),
+            },
+            Err(e) => Err(e),
+        };
+        let token = match credential {
+            Ok(token) => token,
+            Err(e) => {
+                let resp = self.shared.refuse(&e);
+                return Box::pin(std::future::ready(Ok(resp)));
             }
-        }
+        };
         // The clone is the one that was not polled ready: keep the ready one for this call.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let shared = Arc::clone(&self.shared);
         Box::pin(async move {
-            let verified: Result<Verified, VerifyError> = match credential {
-                Ok(credential) => shared.verifier.verify(credential.token()).await,
-                Err(e) => Err(e),
-            };
-            match verified {
+            match shared.verifier.verify(&token).await {
                 Ok(v) => {
                     req.extensions_mut().insert(v);
                     inner.call(req).await.map(IntoResponse::into_response)

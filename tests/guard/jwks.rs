@@ -121,3 +121,26 @@ async fn with_no_jwks_ever_fetched_descriptors_are_refused_and_said_why() {
     assert_eq!((a.status, a.error()), (401, "descriptor_invalid"));
     assert!(a.body["error_description"].as_str().unwrap().contains("no JWKS could be fetched"), "{:?}", a.body);
 }
+
+#[tokio::test]
+async fn the_fast_path_answers_only_when_nothing_is_due() {
+    let jwks = JwksServer::start(&[&key(1)], Some("max-age=60")).await;
+    let clock = ManualClock::new(NOW);
+    let app = app(VerifierConfig::new(ISS, AUD).jwks_url(Url::parse(&jwks.url).unwrap()), &clock, HeaderMode::Either).await;
+    let t = sign(&key(1), &claims(NOW, 600));
+    // Never seen: no answer without waiting.
+    assert!(app.verifier.verify_cached(&t).is_none());
+    assert_eq!(app.verifier.verify(&t).await.unwrap().claims.sub, "bot");
+    assert!(matches!(app.verifier.verify_cached(&t), Some(Ok(_))));
+    // The JWKS is stale: the slow path must run (and refresh) first.
+    clock.advance(60);
+    assert!(app.verifier.verify_cached(&t).is_none());
+    assert!(app.verifier.verify(&t).await.is_ok());
+    assert_eq!(jwks.fetches(), 2);
+    assert!(matches!(app.verifier.verify_cached(&t), Some(Ok(_))));
+    // Expired in the cache (and the JWKS still fresh): refused from the fast path.
+    let short = sign(&key(1), &claims(NOW + 30, 30));
+    assert!(app.verifier.verify(&short).await.is_ok());
+    clock.advance(16);
+    assert_eq!(app.verifier.verify_cached(&short).unwrap().unwrap_err().code, mcpca::descriptor::FailureCode::DescriptorExpired);
+}
