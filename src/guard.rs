@@ -1,7 +1,7 @@
 //! Enforcement where it belongs: a tower [`Layer`] that an axum MCP server puts in front of its
 //! routes. It takes the Connect Descriptor from `MCP-Connect` or `Authorization: Bearer`,
 //! verifies it with a [`Verifier`] on every request, hands the verified claims to handlers as a
-//! request extension ([`Verified`]), answers refusals with `401` + `WWW-Authenticate` + a JSON
+//! request extension ([`Verified`](crate::descriptor::Verified)), answers refusals with `401` + `WWW-Authenticate` + a JSON
 //! body, and serves the RFC 9728 protected-resource metadata that points clients at the
 //! authority.
 //!
@@ -34,7 +34,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tower::{Layer, Service};
 
-use crate::descriptor::{FailureCode, Verified, VerifyError, HEADER_NAME};
+use crate::descriptor::{FailureCode, VerifyError, HEADER_NAME};
 use crate::verify::Verifier;
 
 /// The RFC 9728 well-known path.
