@@ -77,6 +77,26 @@ impl Drop for Example {
     }
 }
 
+/// The example started against the in-process authority `s` (JWKS, optionally the feed) and
+/// registered there, at the address it bound, as `io.github.acme/echo`.
+async fn registered_example(s: &TestServer, follow_feed: bool) -> Example {
+    let jwks = s.at("/.well-known/jwks.json");
+    let feed = s.at("/v1/revocations");
+    let mut args = vec!["--listen", "127.0.0.1:0", "--issuer", "https://ca.example.com", "--jwks-url", &jwks];
+    if follow_feed {
+        args.extend(["--revocations-url", feed.as_str()]);
+    }
+    args.extend(["--server-id", "io.github.acme/echo"]);
+    let example = Example::start(&args).await;
+    let doc = mcpca::registry::document_from_flags(&mcpca::registry::ServerFlags {
+        name: "io.github.acme/echo".into(),
+        url: example.endpoint.clone(),
+        ..Default::default()
+    });
+    s.authority().server_add(ServerInput { document: doc, verified: Some(true), max_ttl: None }).await.unwrap();
+    example
+}
+
 async fn client(endpoint: &str, header: Option<(&str, String)>) -> rmcp::service::RunningService<rmcp::RoleClient, ClientConfig> {
     let mut config = StreamableHttpClientTransportConfig::with_uri(endpoint.to_owned());
     match header {
@@ -101,27 +121,8 @@ async fn echo(client: &rmcp::service::RunningService<rmcp::RoleClient, ClientCon
 async fn the_guarded_example_serves_echo_to_a_descriptor_holder_only() {
     let s = TestServer::start().await;
     seed(&s).await;
-    let example = Example::start(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--issuer",
-        "https://ca.example.com",
-        "--jwks-url",
-        &s.at("/.well-known/jwks.json"),
-        "--revocations-url",
-        &s.at("/v1/revocations"),
-        "--server-id",
-        "io.github.acme/echo",
-    ])
-    .await;
-
-    // Register the example at the address it bound, and get a descriptor for it.
-    let doc = mcpca::registry::document_from_flags(&mcpca::registry::ServerFlags {
-        name: "io.github.acme/echo".into(),
-        url: example.endpoint.clone(),
-        ..Default::default()
-    });
-    s.authority().server_add(ServerInput { document: doc, verified: Some(true), max_ttl: None }).await.unwrap();
+    let example = registered_example(&s, true).await;
+    // A descriptor for it.
     let request =
         IssueRequest { server: "io.github.acme/echo".parse().unwrap(), ttl: None, client: Some("bot".into()), tenant: None, scope: None };
     let token = s.authority().issue(&request).await.unwrap().descriptor;
@@ -196,23 +197,7 @@ async fn the_example_refuses_an_unknown_header_mode() {
 async fn mcpca_check_passes_every_case_against_the_example() {
     let s = TestServer::start().await;
     seed(&s).await;
-    let example = Example::start(&[
-        "--listen",
-        "127.0.0.1:0",
-        "--issuer",
-        "https://ca.example.com",
-        "--jwks-url",
-        &s.at("/.well-known/jwks.json"),
-        "--server-id",
-        "io.github.acme/echo",
-    ])
-    .await;
-    let doc = mcpca::registry::document_from_flags(&mcpca::registry::ServerFlags {
-        name: "io.github.acme/echo".into(),
-        url: example.endpoint.clone(),
-        ..Default::default()
-    });
-    s.authority().server_add(ServerInput { document: doc, verified: Some(true), max_ttl: None }).await.unwrap();
+    let example = registered_example(&s, false).await;
 
     let home = s.home_path();
     let endpoint = example.endpoint.clone();
