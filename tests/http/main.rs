@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin;
+mod catalog;
 mod connect;
 mod hotpath;
 mod oauth;
