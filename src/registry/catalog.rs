@@ -302,9 +302,7 @@ impl Catalog {
     /// The highest version of a name, deleted ones included (what `versions/latest` answers
     /// with `include_deleted` when the name has no latest version).
     pub fn highest(&self, name: &str) -> Option<&Entry> {
-        self.versions(name)
-            .into_iter()
-            .max_by(|a, b| compare_versions((&a.version, a.published_at), (&b.version, b.published_at)))
+        self.versions(name).into_iter().max_by(|a, b| compare_versions((&a.version, a.published_at), (&b.version, b.published_at)))
     }
 }
 
