@@ -317,7 +317,8 @@ pub fn parse(token: &str) -> Result<Parsed<'_>, VerifyError> {
 /// A descriptor that passed every check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
-    pub kid: String,
+    /// The signing key's `kid` (shared: a cached descriptor hands out clones).
+    pub kid: Arc<str>,
     pub claims: Arc<Claims>,
 }
 
@@ -325,7 +326,15 @@ pub struct Verified {
 /// the caller that holds a feed.
 pub fn verify(token: &str, exp: &Expectations, now: i64, keys: &KeySet) -> Result<Verified, VerifyError> {
     let parsed = parse(token)?;
-    let h = &parsed.header;
+    let kid = check_header(&parsed.header)?;
+    // Debug form: a kid is attacker-chosen text and must not break a log line.
+    let key = keys.get(kid).ok_or_else(|| invalid(format!("unknown kid {kid:?}")))?;
+    verify_parsed(&parsed, key, exp, now)
+}
+
+/// The semantic half of step 2: `alg`, `typ`, no refused member, a `kid`. Returns the `kid`,
+/// so a caller holding a JWKS cache can look it up (and re-fetch) before step 3.
+pub fn check_header(h: &Header) -> Result<&str, VerifyError> {
     if h.alg != "EdDSA" && h.alg != "Ed25519" {
         return Err(invalid(format!("alg {:?} is not accepted (EdDSA only)", h.alg)));
     }
@@ -335,13 +344,17 @@ pub fn verify(token: &str, exp: &Expectations, now: i64, keys: &KeySet) -> Resul
     if let Some(member) = h.forbidden_member() {
         return Err(invalid(format!("header member {member:?} is refused")));
     }
-    let kid = h.kid.as_deref().ok_or_else(|| invalid("header has no kid"))?;
-    // Debug form: a kid is attacker-chosen text and must not break a log line.
-    let key = keys.get(kid).ok_or_else(|| invalid(format!("unknown kid {kid:?}")))?;
+    h.kid.as_deref().ok_or_else(|| invalid("header has no kid"))
+}
+
+/// Steps 4 and 5 for a parsed descriptor whose header passed [`check_header`], with the key
+/// its `kid` names.
+pub fn verify_parsed(parsed: &Parsed<'_>, key: &VerifyingKey, exp: &Expectations, now: i64) -> Result<Verified, VerifyError> {
+    let kid = check_header(&parsed.header)?;
     verify_signature(key, parsed.signing_input.as_bytes(), &parsed.signature)?;
     let claims: Claims = serde_json::from_slice(&parsed.payload).map_err(|e| invalid(format!("claims: {e}")))?;
     check_claims(&claims, exp, now)?;
-    Ok(Verified { kid: kid.to_owned(), claims: Arc::new(claims) })
+    Ok(Verified { kid: Arc::from(kid), claims: Arc::new(claims) })
 }
 
 /// Step 4: Ed25519 strict verification (RFC 8032 §5.1.7 with a canonical `S < L`, and no
@@ -390,13 +403,12 @@ fn check_times(c: &Claims, leeway: i64, now: i64) -> Result<(), VerifyError> {
     Ok(())
 }
 
-/// A verifier for one server: expectations, keys, and a cache of verified descriptors until
-/// their `exp`, so a client reusing its descriptor costs a hash lookup, not a signature check.
+/// Verified descriptors kept until their `exp`, keyed by the signature, so a client reusing its
+/// descriptor costs one hash lookup instead of a signature check. Shared by [`Verifier`] and
+/// [`crate::verify::Verifier`].
 #[derive(Debug)]
-pub struct Verifier {
-    expectations: Expectations,
-    keys: KeySet,
-    cache: Mutex<HashMap<Box<str>, CacheEntry>>,
+pub struct TokenCache {
+    map: Mutex<HashMap<Box<str>, CacheEntry>>,
     capacity: usize,
 }
 
@@ -406,41 +418,95 @@ struct CacheEntry {
     verified: Verified,
 }
 
-impl Verifier {
-    /// A verifier with a cache of up to 65,536 descriptors.
-    pub fn new(expectations: Expectations, keys: KeySet) -> Self {
-        Verifier { expectations, keys, cache: Mutex::new(HashMap::new()), capacity: 65_536 }
+/// Default number of descriptors a [`TokenCache`] holds.
+pub const DEFAULT_CACHE_CAPACITY: usize = 65_536;
+
+impl Default for TokenCache {
+    fn default() -> Self {
+        Self::new(DEFAULT_CACHE_CAPACITY)
+    }
+}
+
+fn signature_part(token: &str) -> &str {
+    token.rsplit('.').next().unwrap_or("")
+}
+
+impl TokenCache {
+    /// A cache of up to `capacity` descriptors (at least one).
+    pub fn new(capacity: usize) -> Self {
+        TokenCache { map: Mutex::new(HashMap::new()), capacity: capacity.max(1) }
     }
 
-    /// Verify, answering from the cache when this exact descriptor was verified before.
-    pub fn verify(&self, token: &str, now: i64) -> Result<Verified, VerifyError> {
+    /// The verdict for a descriptor seen before: `None` when it is not cached, else its
+    /// verification re-checked against the clock (an expired one is dropped and refused).
+    pub fn get(&self, token: &str, leeway: i64, now: i64) -> Option<Result<Verified, VerifyError>> {
         let token = token.trim();
-        let sig = token.rsplit('.').next().unwrap_or("");
-        if let Ok(mut cache) = self.cache.lock() {
-            if let Some(hit) = cache.get(sig) {
-                // The signature alone is not the token: compare the whole of it.
-                if *hit.token == *token {
-                    return match check_times(&hit.verified.claims, self.expectations.leeway, now) {
-                        Ok(()) => Ok(hit.verified.clone()),
-                        Err(e) => {
-                            cache.remove(sig);
-                            Err(e)
-                        }
-                    };
-                }
+        let sig = signature_part(token);
+        let mut cache = self.map.lock().ok()?;
+        let hit = cache.get(sig)?;
+        // The signature alone is not the token: compare the whole of it.
+        if *hit.token != *token {
+            return None;
+        }
+        match check_times(&hit.verified.claims, leeway, now) {
+            Ok(()) => Some(Ok(hit.verified.clone())),
+            Err(e) => {
+                cache.remove(sig);
+                Some(Err(e))
             }
         }
-        let verified = verify(token, &self.expectations, now, &self.keys)?;
-        if let Ok(mut cache) = self.cache.lock() {
+    }
+
+    /// Remember a descriptor that passed every check. When full, expired entries go first,
+    /// and everything if that is not enough.
+    pub fn insert(&self, token: &str, verified: &Verified, leeway: i64, now: i64) {
+        let token = token.trim();
+        if let Ok(mut cache) = self.map.lock() {
             if cache.len() >= self.capacity {
-                let leeway = self.expectations.leeway;
                 cache.retain(|_, e| e.verified.claims.exp > now.saturating_sub(leeway));
                 if cache.len() >= self.capacity {
                     cache.clear();
                 }
             }
-            cache.insert(sig.into(), CacheEntry { token: token.into(), verified: verified.clone() });
+            cache.insert(signature_part(token).into(), CacheEntry { token: token.into(), verified: verified.clone() });
         }
+    }
+
+    /// Number of cached descriptors.
+    pub fn len(&self) -> usize {
+        self.map.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Nothing cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A verifier for one server with a fixed key set: expectations, keys, and a [`TokenCache`].
+/// For keys fetched from the authority (JWKS cache, revocation feed) use
+/// [`crate::verify::Verifier`].
+#[derive(Debug)]
+pub struct Verifier {
+    expectations: Expectations,
+    keys: KeySet,
+    cache: TokenCache,
+}
+
+impl Verifier {
+    /// A verifier with a cache of up to 65,536 descriptors.
+    pub fn new(expectations: Expectations, keys: KeySet) -> Self {
+        Verifier { expectations, keys, cache: TokenCache::default() }
+    }
+
+    /// Verify, answering from the cache when this exact descriptor was verified before.
+    pub fn verify(&self, token: &str, now: i64) -> Result<Verified, VerifyError> {
+        let leeway = self.expectations.leeway;
+        if let Some(hit) = self.cache.get(token, leeway, now) {
+            return hit;
+        }
+        let verified = verify(token, &self.expectations, now, &self.keys)?;
+        self.cache.insert(token, &verified, leeway, now);
         Ok(verified)
     }
 }

@@ -90,28 +90,40 @@ impl Feed {
 
     /// The entry that revokes a descriptor (signed by `kid`, with these claims), if any.
     pub fn revokes(&self, kid: &str, claims: &Claims) -> Option<&FeedEntry> {
-        let server = claims.mcp.as_ref().map(|m| (m.server.id.as_str(), m.server.version.as_str()));
-        self.entries.iter().find(|e| {
-            claims.iat <= e.revoked_at
-                && match e.kind {
-                    RevocationKind::Jti => e.id == claims.jti,
-                    RevocationKind::Client => e.id == claims.sub,
-                    RevocationKind::Key => e.id == kid,
-                    RevocationKind::Server => {
-                        server.is_some_and(|(id, ver)| e.id == id || e.id.strip_prefix(id).and_then(|r| r.strip_prefix('@')) == Some(ver))
-                    }
-                }
-        })
+        self.entries.iter().find(|e| e.revokes(kid, claims))
     }
 
     /// Step 6 of the verifier contract.
     pub fn check(&self, kid: &str, claims: &Claims) -> Result<(), VerifyError> {
         match self.revokes(kid, claims) {
             None => Ok(()),
-            Some(e) => Err(VerifyError {
-                code: FailureCode::DescriptorRevoked,
-                detail: format!("{} {} was revoked at {}", e.kind.as_str(), e.id, crate::clock::rfc3339(e.revoked_at)),
-            }),
+            Some(e) => Err(e.failure()),
+        }
+    }
+}
+
+impl FeedEntry {
+    /// Whether this entry revokes a descriptor signed by `kid` with these claims: it was issued
+    /// at or before `revoked_at` and matches the entry's kind and id (a server entry names the
+    /// server, or one version as `name@version`).
+    pub fn revokes(&self, kid: &str, claims: &Claims) -> bool {
+        claims.iat <= self.revoked_at
+            && match self.kind {
+                RevocationKind::Jti => self.id == claims.jti,
+                RevocationKind::Client => self.id == claims.sub,
+                RevocationKind::Key => self.id == kid,
+                RevocationKind::Server => claims.mcp.as_ref().is_some_and(|m| {
+                    let (id, ver) = (m.server.id.as_str(), m.server.version.as_str());
+                    self.id == id || self.id.strip_prefix(id).and_then(|r| r.strip_prefix('@')) == Some(ver)
+                }),
+            }
+    }
+
+    /// The `descriptor_revoked` refusal this entry causes.
+    pub fn failure(&self) -> VerifyError {
+        VerifyError {
+            code: FailureCode::DescriptorRevoked,
+            detail: format!("{} {} was revoked at {}", self.kind.as_str(), self.id, crate::clock::rfc3339(self.revoked_at)),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod duration;
 pub mod error;
 pub mod feed;
 pub mod fsutil;
+pub mod guard;
 pub mod keys;
 pub mod model;
 pub mod output;
@@ -26,6 +27,7 @@ pub mod secrets;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod verify;
 
 pub use descriptor::verify;
 pub use error::{Error, Result};

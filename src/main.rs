@@ -9,11 +9,20 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Threads `mcpca serve` may run blocking work on.
+const MAX_BLOCKING_THREADS: usize = 8;
+
 fn main() -> ExitCode {
     let cli = mcpca::cli::Cli::parse();
     // The service uses every core; a one-shot command needs one thread.
     let mut builder = match cli.command {
-        mcpca::cli::Command::Serve(_) => tokio::runtime::Builder::new_multi_thread(),
+        mcpca::cli::Command::Serve(_) => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            // Blocking work (store calls on one connection, snapshot reloads) queues instead of
+            // growing up to 512 threads, each with its own allocator heap.
+            b.max_blocking_threads(MAX_BLOCKING_THREADS);
+            b
+        }
         _ => tokio::runtime::Builder::new_current_thread(),
     };
     let runtime = match builder.enable_all().build() {

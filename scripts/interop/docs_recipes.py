@@ -7,8 +7,7 @@
   - TypeScript: the "## TypeScript (official MCP SDK + jose)" section's code is written to
     --ts-out for `tsc` (strict) to type-check against the pinned packages.
 
-The sections live in docs/verifying.md, or in docs/verifying-python-ts.md until they are merged
-there; the first file holding them is used. Prints one line per check and "N passed, M failed".
+The sections live in docs/verifying.md. Prints one line per check and "N passed, M failed".
 """
 
 from __future__ import annotations
@@ -63,7 +62,7 @@ def main() -> int:
     root = Path(a.root)
     print("-- the docs' verifier recipes are the tested code")
 
-    docs = [root / "docs" / "verifying.md", root / "docs" / "verifying-python-ts.md"]
+    docs = [root / "docs" / "verifying.md"]
     doc = next((d for d in docs if d.is_file() and PY_SECTION in d.read_text()), None)
     if doc is None:
         report("find the recipes", f"no {PY_SECTION!r} in {', '.join(str(d) for d in docs)}")

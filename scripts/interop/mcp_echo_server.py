@@ -5,7 +5,7 @@ mcpca Connect Descriptors, checked locally against the authority's JWKS.
 One tool, `echo` ({"text": str} -> the text). The SDK's auth hook is `TokenVerifier`
 (`mcp.server.auth.provider`): its `verify_token(token)` returns an `AccessToken`, or None, which the
 SDK answers with 401 `invalid_token`. `DescriptorVerifier` below is the recipe of
-docs/verifying-python-ts.md, checked by scripts/interop/run.sh:
+docs/verifying.md, checked by scripts/interop/run.sh:
 
   - at most 8 KiB; header alg EdDSA (or Ed25519), typ at+jwt, a kid, no crit/jku/x5u/jwk;
   - the key by kid from the JWKS (PyJWT's PyJWKClient: the set is cached, an unknown kid refetches

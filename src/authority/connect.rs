@@ -7,11 +7,10 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
-use super::remote::{causes, parse_base, Secret};
+use super::remote::{causes, parse_base, Problem, Secret};
 use super::ServerRefArg;
 use crate::duration::Dur;
 use crate::model::Envelope;
@@ -28,17 +27,6 @@ impl std::fmt::Debug for ConnectClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConnectClient").field("base", &self.base.as_str()).field("secret", &"<redacted>").finish_non_exhaustive()
     }
-}
-
-/// The problem+json of a refusal.
-#[derive(Debug, Default, Deserialize)]
-struct Problem {
-    #[serde(default)]
-    error: Option<String>,
-    #[serde(default)]
-    detail: Option<String>,
-    #[serde(default)]
-    retry_after: Option<u64>,
 }
 
 impl ConnectClient {

@@ -97,19 +97,19 @@ impl std::fmt::Debug for RemoteAuthority {
     }
 }
 
-/// The problem+json body of an error answer.
+/// The problem+json body of an error answer (admin API and `POST /v1/connect`).
 #[derive(Debug, Default, Deserialize)]
-struct Problem {
+pub(crate) struct Problem {
     #[serde(default)]
-    error: Option<String>,
+    pub(crate) error: Option<String>,
     #[serde(default)]
-    detail: Option<String>,
+    pub(crate) detail: Option<String>,
     #[serde(default)]
-    title: Option<String>,
+    pub(crate) title: Option<String>,
     #[serde(default)]
-    retry_after: Option<u64>,
+    pub(crate) retry_after: Option<u64>,
     #[serde(default)]
-    hint: Option<String>,
+    pub(crate) hint: Option<String>,
 }
 
 /// The record kinds errors name, as the static strings of [`Error`].

@@ -247,7 +247,7 @@ pub(super) async fn verify(ctx: &Ctx, args: VerifyArgs) -> Result<()> {
     match checked {
         Ok(v) => {
             let claims = (*v.claims).clone();
-            ctx.print(&Verdict { valid: true, error: None, detail: None, kid: Some(v.kid), claims: Some(claims), now })
+            ctx.print(&Verdict { valid: true, error: None, detail: None, kid: Some(v.kid.to_string()), claims: Some(claims), now })
         }
         Err(e) => {
             if machine {

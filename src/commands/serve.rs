@@ -34,29 +34,6 @@ fn logging(format: LogFormat, buffer: &LogBuffer) {
     };
 }
 
-/// Wait for Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down: finishing in-flight requests");
-}
-
 pub(super) async fn run(ctx: &Ctx, args: ServeArgs) -> Result<()> {
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let logs = if terminal { LogBuffer::direct() } else { LogBuffer::start() };
@@ -107,7 +84,9 @@ async fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
             state.authority.close_hot_path().await;
             served
         }
-        _ => crate::server::serve(listener, state, shutdown_signal()).await.map_err(|e| Error::io("server failed on", addr.to_string(), e)),
+        _ => crate::server::serve(listener, state, crate::server::shutdown_signal())
+            .await
+            .map_err(|e| Error::io("server failed on", addr.to_string(), e)),
     }
 }
 
@@ -122,7 +101,7 @@ async fn serve_tls(listener: tokio::net::TcpListener, state: Arc<AppState>, cert
     let handle = axum_server::Handle::new();
     let h = handle.clone();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        crate::server::shutdown_signal().await;
         h.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
     });
     let std_listener = listener.into_std().map_err(|e| Error::io("cannot use the listener", "tls", e))?;

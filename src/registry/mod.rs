@@ -1,5 +1,6 @@
 //! The registry side of the authority: official `server.json` documents and their rules.
 
+pub mod catalog;
 pub mod validate;
 
 use serde_json::{json, Value};

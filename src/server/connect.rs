@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use super::ops::Issued;
 use super::{client_from_bearer, ApiError, ApiResult, AppState};
 use crate::authority::{IssueRequest, Principal, ServerRefArg};
 use crate::duration::Dur;
@@ -41,7 +43,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new().route("/v1/connect", post(connect))
 }
 
-async fn connect(State(state): State<Arc<AppState>>, headers: HeaderMap, body: axum::body::Bytes) -> ApiResult<Json<Envelope>> {
+async fn connect(State(state): State<Arc<AppState>>, headers: HeaderMap, body: axum::body::Bytes) -> ApiResult<Response> {
     let client = client_from_bearer(&state, &headers).await?;
     let req: ConnectRequest = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_request", format!("body: {e}")))?;
     let part = req.client.unwrap_or(ClientPart { client_id: None, tenant_id: None });
@@ -58,5 +60,9 @@ async fn connect(State(state): State<Arc<AppState>>, headers: HeaderMap, body: a
     let principal = Principal::Client { id: client.id.clone(), record: Some(Box::new(client)) };
     let result = state.authority.issue_for(&principal, &request).await;
     state.metrics.record_issue(&request.server.name, &result);
-    Ok(Json(result?))
+    let envelope: Envelope = result?;
+    let issued = Issued::of(&envelope, principal.subject());
+    let mut response = Json(envelope).into_response();
+    response.extensions_mut().insert(issued);
+    Ok(response)
 }

@@ -325,7 +325,9 @@ async fn token(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Byt
     if let Some(scope) = request.scope.filter(|s| !s.trim().is_empty()) {
         body["scope"] = json!(scope);
     }
-    Ok(json_no_store(body))
+    let mut response = json_no_store(body);
+    response.extensions_mut().insert(super::ops::Issued::of(&envelope, &client.id));
+    Ok(response)
 }
 
 /// A descriptor this authority issued and still stands behind: signature under a published

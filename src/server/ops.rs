@@ -40,7 +40,13 @@ impl Metrics {
         match result {
             Ok(_) => {
                 if let Ok(mut m) = self.issued.lock() {
-                    *m.entry(server.to_owned()).or_default() += 1;
+                    // No allocation for a server already counted (every request but the first).
+                    match m.get_mut(server) {
+                        Some(n) => *n += 1,
+                        None => {
+                            m.insert(server.to_owned(), 1);
+                        }
+                    }
                 }
             }
             Err(Error::Denied { code, .. }) => {
@@ -64,12 +70,39 @@ impl Metrics {
 pub async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    // `MatchedPath` is an `Arc<str>`: a clone, not a copy of the path.
+    let matched = req.extensions().get::<MatchedPath>().cloned();
     let resp = next.run(req).await;
     let secs = start.elapsed().as_secs_f64();
     state.metrics.observe(secs);
-    tracing::info!(%method, route, status = resp.status().as_u16(), micros = (secs * 1e6) as u64, "request");
+    let status = resp.status().as_u16();
+    let micros = (secs * 1e6) as u64;
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
+    match resp.extensions().get::<Issued>() {
+        Some(i) => tracing::info!(%method, route, status, micros, jti = %i.jti, client = %i.client, server = %i.server, "request"),
+        None => tracing::info!(%method, route, status, micros, "request"),
+    }
     resp
+}
+
+/// What a response that carries a new descriptor adds to its request's log line: the `jti`
+/// (never the descriptor), the client and the server version.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub jti: String,
+    pub client: String,
+    pub server: String,
+}
+
+impl Issued {
+    /// The log fields of `envelope`, issued to `client`.
+    pub fn of(envelope: &crate::model::Envelope, client: &str) -> Self {
+        Issued {
+            jti: envelope.jti.clone(),
+            client: client.to_owned(),
+            server: format!("{}@{}", envelope.server.id, envelope.server.version),
+        }
+    }
 }
 
 /// Routes of this module.

@@ -4,11 +4,13 @@
 //! `"dev.mcpca/authority": {status, verified, connect}`. Anyone may read (CORS is open on these
 //! routes only).
 //!
-//! The list is the hot read path: a page comes from the store by a range on the primary key
-//! (`(name, version) > cursor … LIMIT n + 1`) and the stored server.json text is copied into
-//! the answer as it is, never parsed into a tree or re-encoded.
+//! The list is the hot read path. Under `mcpca serve` every route answers from the in-memory
+//! [`Catalog`] (entries rendered once, refreshed with the issuance snapshot): a page is a
+//! binary search for the cursor and a copy of the rendered entries. Without it (the hot path
+//! off or closed) a page comes from the store by a range on the primary key
+//! (`(name, version) > cursor … LIMIT n + 1`). Both answer the same bytes; the stored
+//! server.json text is copied into the answer as it is, never parsed into a tree or re-encoded.
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,20 +20,18 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use serde::{Deserialize, Serialize, Serializer};
-use serde_json::value::RawValue;
+use serde::{Deserialize, Serialize};
 use tower_http::cors::{Any, CorsLayer};
 
 use super::{ApiError, ApiResult, AppState};
 use crate::model::Status;
+use crate::registry::catalog::{self, effective, is_deleted, item, Catalog, Item};
 use crate::store::{compare_versions, ServerPage, ServerRow};
 
 /// Page size when the request names none (as the official registry).
 pub const DEFAULT_LIMIT: u32 = 30;
 /// Largest page (as the official registry).
 pub const MAX_LIMIT: u32 = 100;
-/// Longest `statusMessage` the official schema allows.
-const MAX_STATUS_MESSAGE: usize = 500;
 
 /// Routes of this module, under both API versions, with open CORS.
 pub fn routes() -> Router<Arc<AppState>> {
@@ -148,6 +148,9 @@ async fn list(State(state): State<Arc<AppState>>, q: Result<Query<ListQuery>, Qu
         latest_only,
         version,
     };
+    if let Some(catalog) = state.authority.catalog() {
+        return catalog_page(&catalog, &page, limit);
+    }
     let mut rows = state.authority.store().list_page(&page).await?;
     let next = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
@@ -156,6 +159,19 @@ async fn list(State(state): State<Arc<AppState>>, q: Result<Query<ListQuery>, Qu
         None
     };
     list_response(&state, &rows, next.as_deref())
+}
+
+/// A page from the catalog (`page.limit` is one more than the page, as for the store).
+fn catalog_page(catalog: &Catalog, page: &ServerPage, limit: u32) -> ApiResult<Response> {
+    let mut entries = catalog.page(page);
+    let limit = limit as usize;
+    let next = if entries.len() > limit {
+        entries.truncate(limit);
+        entries.last().map(|e| format!("{}:{}", e.name(), e.version()))
+    } else {
+        None
+    };
+    Ok(body_response(catalog::write_list(&entries, next.as_deref())?))
 }
 
 async fn versions(
@@ -194,10 +210,6 @@ async fn version_split(
     one_version(&state, &format!("{namespace}/{server}"), &version, boolean("include_deleted", query(q)?.include_deleted.as_deref())?).await
 }
 
-fn effective(row: &ServerRow) -> Status {
-    Status::effective(row.name.status, row.version.status)
-}
-
 fn server_not_found(name: &str) -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "server_not_found", format!("Server not found: {name}"))
 }
@@ -205,6 +217,15 @@ fn server_not_found(name: &str) -> ApiError {
 /// Every version of a name, newest publication first (as the official service), deleted ones
 /// only when asked; 404 when none is left.
 async fn all_versions(state: &AppState, name: &str, include_deleted: bool) -> ApiResult<Response> {
+    if let Some(catalog) = state.authority.catalog() {
+        let mut entries = catalog.versions(name);
+        entries.retain(|e| include_deleted || !is_deleted(e));
+        if entries.is_empty() {
+            return Err(server_not_found(name));
+        }
+        entries.reverse();
+        return Ok(body_response(catalog::write_list(&entries, None)?));
+    }
     let mut rows = state.authority.store().list_versions(name).await?;
     rows.retain(|r| include_deleted || effective(r) != Status::Deleted);
     if rows.is_empty() {
@@ -216,6 +237,23 @@ async fn all_versions(state: &AppState, name: &str, include_deleted: bool) -> Ap
 
 /// One version, or the latest one (`latest`).
 async fn one_version(state: &AppState, name: &str, version: &str, include_deleted: bool) -> ApiResult<Response> {
+    let not_found = || {
+        if version == "latest" {
+            server_not_found(name)
+        } else {
+            ApiError::new(StatusCode::NOT_FOUND, "server_not_found", format!("Server version not found: {name} {version}"))
+        }
+    };
+    if let Some(catalog) = state.authority.catalog() {
+        let entry = if version == "latest" {
+            // As below: with deleted entries asked for, a deleted name answers its highest version.
+            catalog.latest(name).or_else(|| if include_deleted { catalog.highest(name) } else { None })
+        } else {
+            catalog.get(name, version)
+        };
+        let entry = entry.filter(|e| include_deleted || !is_deleted(e)).ok_or_else(not_found)?;
+        return Ok(body_response(entry.item()?.as_bytes().to_vec()));
+    }
     let store = state.authority.store();
     let row = if version == "latest" {
         match store.get_server(name, None).await? {
@@ -230,25 +268,19 @@ async fn one_version(state: &AppState, name: &str, version: &str, include_delete
     } else {
         store.get_server(name, Some(version)).await?
     };
-    let row = row.filter(|r| include_deleted || effective(r) != Status::Deleted).ok_or_else(|| {
-        if version == "latest" {
-            server_not_found(name)
-        } else {
-            ApiError::new(StatusCode::NOT_FOUND, "server_not_found", format!("Server version not found: {name} {version}"))
-        }
-    })?;
+    let row = row.filter(|r| include_deleted || effective(r) != Status::Deleted).ok_or_else(not_found)?;
     let connect = connect_url(state);
     json_response(&item(&row, &connect)?)
 }
 
 fn connect_url(state: &AppState) -> String {
-    format!("{}/v1/connect", state.authority.settings().issuer.trim_end_matches('/'))
+    catalog::connect_url(&state.authority.settings().issuer)
 }
 
 /// `{"servers": [...], "metadata": {"nextCursor"?, "count"}}`.
 fn list_response(state: &AppState, rows: &[ServerRow], next: Option<&str>) -> ApiResult<Response> {
     let connect = connect_url(state);
-    let servers = rows.iter().map(|r| item(r, &connect)).collect::<ApiResult<Vec<_>>>()?;
+    let servers = rows.iter().map(|r| item(r, &connect)).collect::<crate::Result<Vec<_>>>()?;
     let count = servers.len();
     let size = rows.iter().map(|r| r.version.document.len() + 512).sum::<usize>() + 128;
     json_response_sized(&ServerList { servers, metadata: ListMetadata { next_cursor: next, count } }, size)
@@ -261,9 +293,14 @@ fn json_response<T: Serialize>(body: &T) -> ApiResult<Response> {
 fn json_response_sized<T: Serialize>(body: &T, size: usize) -> ApiResult<Response> {
     let mut out = Vec::with_capacity(size);
     serde_json::to_writer(&mut out, body).map_err(|e| ApiError::from(crate::Error::Store(format!("cannot encode the answer: {e}"))))?;
-    let mut resp = (StatusCode::OK, out).into_response();
+    Ok(body_response(out))
+}
+
+/// A 200 `application/json` answer with this body.
+fn body_response(body: Vec<u8>) -> Response {
+    let mut resp = (StatusCode::OK, body).into_response();
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    Ok(resp)
+    resp
 }
 
 #[derive(Serialize)]
@@ -279,148 +316,9 @@ struct ListMetadata<'a> {
     count: usize,
 }
 
-/// `{"server": <server.json>, "_meta": {…}}`.
-#[derive(Serialize)]
-struct Item<'a> {
-    server: &'a RawValue,
-    #[serde(rename = "_meta")]
-    meta: Meta<'a>,
-}
-
-#[derive(Serialize)]
-struct Meta<'a> {
-    #[serde(rename = "io.modelcontextprotocol.registry/official")]
-    official: Official<'a>,
-    #[serde(rename = "dev.mcpca/authority")]
-    authority: AuthorityMeta<'a>,
-}
-
-/// The official registry's metadata (its schema allows no other member).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Official<'a> {
-    status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status_message: Option<&'a str>,
-    status_changed_at: Ts,
-    published_at: Ts,
-    updated_at: Ts,
-    is_latest: bool,
-}
-
-#[derive(Serialize)]
-struct AuthorityMeta<'a> {
-    /// The authority's own status in force (`active|deprecated|suspended|revoked|deleted`).
-    status: Status,
-    verified: bool,
-    /// How to connect: present when the version has a streamable-http endpoint.
-    connect: Option<Connect<'a>>,
-}
-
-#[derive(Serialize)]
-struct Connect<'a> {
-    endpoint: &'a str,
-    url: &'a str,
-    header: &'static str,
-}
-
-/// The official registry knows `active`, `deprecated` and `deleted`. A version the authority
-/// suspended or revoked is still listed (only `deleted` hides an entry), so for a client that
-/// knows only the official API it is `deprecated`: still there, not to be used for new
-/// connections. `_meta["dev.mcpca/authority"].status` tells which it is.
-fn official_status(s: Status) -> &'static str {
-    match s {
-        Status::Active => "active",
-        Status::Deprecated | Status::Suspended | Status::Revoked => "deprecated",
-        Status::Deleted => "deleted",
-    }
-}
-
-/// `statusMessage`: the operator's reason for a deprecation or deletion (publisher-facing, as
-/// in the official registry); for a suspension or revocation a fixed text, since moderation
-/// notes are not for the public.
-fn status_message(s: Status, reason: Option<&str>) -> Option<&str> {
-    match s {
-        Status::Active => None,
-        Status::Suspended => Some("suspended by the Connect Authority: new connections are refused"),
-        Status::Revoked => Some("revoked by the Connect Authority: connections are refused"),
-        Status::Deprecated | Status::Deleted => reason.filter(|r| !r.is_empty()).map(|r| truncate(r, MAX_STATUS_MESSAGE)),
-    }
-}
-
-fn truncate(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
-
-/// One entry. The status shown is the one in force (the more severe of the name's and the
-/// version's), with the time of the change that set it — as `server list` shows it.
-fn item<'a>(row: &'a ServerRow, connect_url: &'a str) -> ApiResult<Item<'a>> {
-    let (n, v) = (&row.name, &row.version);
-    // Borrowed: the stored text is only checked to be JSON, then copied to the answer.
-    let server: &RawValue = serde_json::from_str(&v.document)
-        .map_err(|e| ApiError::from(crate::Error::Store(format!("stored document of {}@{} is not JSON: {e}", v.name, v.version))))?;
-    let status = Status::effective(n.status, v.status);
-    let version_rules = v.status > n.status || (v.status == n.status && v.status_changed_at >= n.status_changed_at);
-    let (reason, changed) = if version_rules { (&v.status_reason, v.status_changed_at) } else { (&n.status_reason, n.status_changed_at) };
-    Ok(Item {
-        server,
-        meta: Meta {
-            official: Official {
-                status: official_status(status),
-                status_message: status_message(status, reason.as_deref()),
-                status_changed_at: Ts(changed),
-                published_at: Ts(v.published_at),
-                updated_at: Ts(v.updated_at.max(n.updated_at)),
-                is_latest: v.is_latest,
-            },
-            authority: AuthorityMeta {
-                status,
-                verified: n.verified,
-                connect: v.endpoint.as_deref().map(|endpoint| Connect { endpoint, url: connect_url, header: "MCP-Connect" }),
-            },
-        },
-    })
-}
-
-/// Unix seconds written as RFC 3339 UTC (`2026-11-22T10:02:00Z`, as `clock::rfc3339`) straight
-/// into the output, without an intermediate string.
-#[derive(Debug, Clone, Copy)]
-struct Ts(i64);
-
-impl fmt::Display for Ts {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match time::OffsetDateTime::from_unix_timestamp(self.0) {
-            Ok(t) if (0..=9999).contains(&t.year()) => {
-                write!(f, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second())
-            }
-            _ => f.write_str(&crate::clock::rfc3339(self.0)),
-        }
-    }
-}
-
-impl Serialize for Ts {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_match_the_clock_format() {
-        for t in [0, 1_800_000_000, 1_763_805_720, 253_402_300_799] {
-            assert_eq!(Ts(t).to_string(), crate::clock::rfc3339(t));
-        }
-    }
 
     #[test]
     fn cursor_splits_at_the_first_colon() {
@@ -438,14 +336,5 @@ mod tests {
         }
         assert_eq!(boolean("x", Some("True")).ok(), Some(true));
         assert!(boolean("x", Some("yes")).is_err());
-    }
-
-    #[test]
-    fn status_mapping() {
-        assert_eq!(official_status(Status::Suspended), "deprecated");
-        assert_eq!(official_status(Status::Revoked), "deprecated");
-        assert_eq!(official_status(Status::Deleted), "deleted");
-        assert_eq!(status_message(Status::Revoked, Some("internal note")).map(|m| m.contains("internal")), Some(false));
-        assert_eq!(truncate(&"é".repeat(300), 501).len(), 500);
     }
 }

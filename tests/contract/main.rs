@@ -448,3 +448,41 @@ fn remote_only_rules(remote: &Side, served: &Served) {
     assert_eq!(list[0]["name"], "ci");
     assert_eq!(list[0]["current"], true);
 }
+
+/// `mcpca serve`'s request log: one line per request, naming the `jti`, client and server of a
+/// descriptor it issued — never the descriptor, nor the client's secret (issue 5, Operations).
+#[test]
+fn the_request_log_names_the_jti_never_the_descriptor_or_the_secret() {
+    let root = TempDir::new().unwrap();
+    let served = Served::start(root.path());
+    let home = root.path().join("srv");
+    let local = |args: &[&str]| command(root.path(), &home).args(args).output().unwrap();
+    assert!(local(&["server", "add", "io.github.acme/weather", "--url", "https://weather.acme.dev/mcp"]).status.success());
+    let added = local(&["client", "add", "bot", "--allow", "*", "-o", "json"]);
+    let secret = serde_json::from_slice::<Value>(&added.stdout).unwrap()["secret"].as_str().unwrap().to_owned();
+    // A change by another process reaches the service's snapshot within its poll interval.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let envelope = loop {
+        let o = command(root.path(), &root.path().join("client"))
+            .env("MCPCA_CLIENT_SECRET", &secret)
+            .args(["--registry", &served.url, "connect", "io.github.acme/weather", "-o", "json"])
+            .output()
+            .unwrap();
+        if o.status.success() {
+            break serde_json::from_slice::<Value>(&o.stdout).unwrap();
+        }
+        assert!(std::time::Instant::now() < deadline, "connect never succeeded: {o:?}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    served.stop();
+    let log = std::fs::read_to_string(root.path().join("serve.log")).unwrap();
+    let jti = envelope["jti"].as_str().unwrap();
+    let line = log.lines().find(|l| l.contains("route=\"/v1/connect\"") && l.contains("status=200")).unwrap_or_else(|| panic!("{log}"));
+    assert!(
+        line.contains(&format!("jti={jti}")) && line.contains("client=bot") && line.contains("server=io.github.acme/weather@"),
+        "{line}"
+    );
+    let descriptor = envelope["descriptor"].as_str().unwrap();
+    let signature = descriptor.rsplit('.').next().unwrap();
+    assert!(!log.contains(signature) && !log.contains(&secret), "a secret or a descriptor in the log:\n{log}");
+}

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin;
+mod catalog;
 mod check;
 mod cli_connect;
 mod connect;

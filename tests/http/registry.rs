@@ -16,8 +16,8 @@ use crate::util::{TestServer, T0};
 const OPENAPI: &str = include_str!("../fixtures/official-registry/openapi.yaml");
 const SEED: &str = include_str!("../fixtures/seed.json");
 
-const AIRTABLE: &str = "io.github.domdomegg/airtable-mcp-server";
-const WEATHER: &str = "io.github.acme/weather";
+pub(crate) const AIRTABLE: &str = "io.github.domdomegg/airtable-mcp-server";
+pub(crate) const WEATHER: &str = "io.github.acme/weather";
 
 /// The response schema of one operation of the official OpenAPI document, with its `$ref`s into
 /// `components/schemas` made local (`#/$defs/…`), compiled as JSON Schema 2020-12 with formats
@@ -131,7 +131,7 @@ async fn problem(s: &TestServer, path: &str, status: u16) -> Value {
 /// The official seed (3 servers, 4 versions, no remotes), a server with two versions and a
 /// streamable-http remote (verified), one with an SSE remote only, and `extra` generated servers
 /// with remotes.
-async fn seeded(extra: usize) -> TestServer {
+pub(crate) async fn seeded(extra: usize) -> TestServer {
     let s = TestServer::start().await;
     let docs: Vec<Value> = serde_json::from_str(SEED).unwrap();
     let mut batch: Vec<(String, Value)> = docs.into_iter().enumerate().map(|(i, d)| (format!("seed #{i}"), d)).collect();

@@ -1,6 +1,7 @@
 //! The JWT attack suite: one test per hostile descriptor, each expecting a specific failure code
-//! and reason, through both `mcpca::descriptor::verify` and the caching
-//! `mcpca::descriptor::Verifier` (a cache must never accept what a fresh check refuses).
+//! and reason, through `mcpca::descriptor::verify`, the caching `mcpca::descriptor::Verifier`
+//! (a cache must never accept what a fresh check refuses) and the remote
+//! `mcpca::verify::Verifier` an MCP server embeds, fed by a real JWKS endpoint on 127.0.0.1.
 //! Every token here is signed with a trusted key unless the attack is about the signature, so a
 //! refusal is caused by the rule under test and not by a bad signature.
 //! SECURITY.md lists these cases; `ATTACK_CASES` below is the figure it reports.
@@ -10,12 +11,14 @@ use base64::Engine as _;
 use ed25519_dalek::{Signer as _, VerifyingKey};
 use mcpca::descriptor::{verify, Claims, DescriptorSigner, FailureCode, KeySet, Verifier, MAX_TOKEN_BYTES};
 use mcpca::keys::{thumbprint, Jwk, Jwks};
+use mcpca::verify::VerifierConfig;
 use sha2::{Digest, Sha256, Sha512};
+use std::sync::{Arc, OnceLock};
 
-use super::verify::{claims, craft, exp, good, header_with, keys, payload, seed_key, NOW};
+use super::verify::{claims, craft, exp, good, header_with, keys, payload, seed_key, AUD, ISS, NOW};
 
 /// Number of `attack_*` tests in this file (SECURITY.md reports it; a test keeps it honest).
-pub const ATTACK_CASES: usize = 72;
+pub const ATTACK_CASES: usize = 74;
 
 /// Refused by both verifiers, with `code` and a detail containing `why`.
 #[track_caller]
@@ -24,11 +27,52 @@ fn refused(token: &str, code: FailureCode, why: &str) {
     assert_eq!(e.code, code, "{e}");
     assert!(e.detail.contains(why), "detail {:?} does not say {why:?}", e.detail);
     assert!(!e.detail.contains('\n'), "detail spans lines: {:?}", e.detail);
+    // (Checked for descriptor::verify only: the remote verifier writes its own unknown-kid
+    // detail, src/verify/mod.rs, which is not this suite's to change.)
     let cached = Verifier::new(exp(), keys());
     for _ in 0..2 {
         let e2 = cached.verify(token, NOW).expect_err("descriptor::Verifier accepted an attack");
         assert_eq!(e2.code, code, "{e2}");
     }
+    let remote = remote_verifier("/jwks.json");
+    for _ in 0..2 {
+        let e3 = jwks_server().rt.block_on(remote.verify(token)).expect_err("verify::Verifier accepted an attack");
+        assert_eq!(e3.code, code, "{e3}");
+        assert!(e3.detail.contains(why), "remote detail {:?} does not say {why:?}", e3.detail);
+    }
+}
+
+/// A JWKS endpoint on 127.0.0.1 for the remote verifier: `/jwks.json` publishes the trusted key,
+/// `/weak.json` a small-order point, `/malformed.json` an `x` that is not a key.
+struct JwksServer {
+    rt: tokio::runtime::Runtime,
+    base: String,
+}
+
+fn jwks_server() -> &'static JwksServer {
+    static SERVER: OnceLock<JwksServer> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        use axum::routing::get;
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let good = Jwks { keys: vec![Jwk::ed25519(&seed_key(1).public())] };
+        let weak = jwks_with_x(&URL_SAFE_NO_PAD.encode(hex32(SMALL_ORDER[0])));
+        let malformed = jwks_with_x("AAAA");
+        let app = axum::Router::new()
+            .route("/jwks.json", get(move || async move { axum::Json(good) }))
+            .route("/weak.json", get(move || async move { axum::Json(weak) }))
+            .route("/malformed.json", get(move || async move { axum::Json(malformed) }));
+        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+        JwksServer { rt, base }
+    })
+}
+
+/// A fresh remote verifier (empty caches) for the issuer and audience of these tests.
+fn remote_verifier(path: &str) -> mcpca::verify::Verifier {
+    let url = url::Url::parse(&format!("{}{path}", jwks_server().base)).unwrap();
+    let config = VerifierConfig::new(ISS, AUD).jwks_url(url);
+    mcpca::verify::Verifier::new(config, Arc::new(mcpca::clock::ManualClock::new(NOW))).unwrap()
 }
 
 #[track_caller]
@@ -743,4 +787,39 @@ fn attack_jwks_kid_not_the_thumbprint() {
     lying.kid = Some(seed_key(2).kid().into());
     let err = KeySet::from_jwks(&Jwks { keys: vec![lying] }).unwrap_err();
     assert!(err.contains("thumbprint"), "{err}");
+}
+
+#[test]
+fn attack_remote_jwks_with_a_small_order_key() {
+    // The remote verifier refuses the whole document (and so knows no key): the trivial
+    // signature for the small-order point is refused, as "unknown kid".
+    let point = hex32(SMALL_ORDER[0]);
+    let h = format!(r#"{{"alg":"EdDSA","typ":"at+jwt","kid":"{}"}}"#, thumbprint(&point));
+    let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(&h), URL_SAFE_NO_PAD.encode(payload()));
+    let mut sig = [0u8; 64];
+    sig[0] = 1;
+    let t = format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig));
+    let v = remote_verifier("/weak.json");
+    let e = jwks_server().rt.block_on(v.verify(&t)).unwrap_err();
+    assert_eq!(e.code, FailureCode::DescriptorInvalid);
+    assert!(e.detail.contains("unknown kid"), "{e}");
+    assert_eq!(v.key_count(), 0);
+    assert!(jwks_server().rt.block_on(v.refresh()).unwrap_err().contains("small-order"));
+}
+
+#[test]
+fn attack_remote_jwks_with_a_malformed_key() {
+    let v = remote_verifier("/malformed.json");
+    let e = jwks_server().rt.block_on(v.verify(&good())).unwrap_err();
+    assert_eq!(e.code, FailureCode::DescriptorInvalid);
+    assert!(e.detail.contains("unknown kid"), "{e}");
+    assert!(jwks_server().rt.block_on(v.refresh()).unwrap_err().contains("not 32 bytes"));
+}
+
+#[test]
+fn remote_verifier_accepts_the_good_descriptor() {
+    // The control: the same set-up accepts what it should, so refusals above mean something.
+    let v = remote_verifier("/jwks.json");
+    let ok = jwks_server().rt.block_on(v.verify(&good())).unwrap();
+    assert_eq!(*ok.claims, claims());
 }

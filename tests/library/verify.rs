@@ -73,7 +73,7 @@ fn code(token: &str) -> FailureCode {
 #[test]
 fn a_good_descriptor_verifies() {
     let v = verify(&good(), &exp(), NOW, &keys()).unwrap();
-    assert_eq!(v.kid, seed_key(1).kid());
+    assert_eq!(&*v.kid, seed_key(1).kid());
     assert_eq!(*v.claims, claims());
     // The audience given by the server is compared in canonical form.
     let e = Expectations::new(ISS, "HTTPS://Weather.ACME.dev:443/mcp/").unwrap();

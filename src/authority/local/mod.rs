@@ -155,7 +155,8 @@ impl LocalAuthority {
 
     /// Serve mode: issue from an in-memory snapshot of servers, clients and the active key
     /// (refreshed on every change, including changes by other processes within
-    /// [`POLL_INTERVAL`]) and record issuances through a batched audit group commit. The
+    /// [`POLL_INTERVAL`]), answer the registry read API from an in-memory catalog refreshed with
+    /// it, and record issuances through a batched audit group commit. The
     /// command line keeps the direct path. Needs a tokio runtime; call [`Self::close_hot_path`]
     /// before exit to commit what is queued.
     pub async fn enable_hot_path(&mut self) -> Result<()> {
@@ -164,7 +165,8 @@ impl LocalAuthority {
         }
         self.kek().await?;
         let kek = self.kek.get().cloned().ok_or_else(|| Error::Store("key-encryption key not loaded".into()))?;
-        self.hot = Some(snapshot::HotPath::start(&self.paths.database, kek).await?);
+        let connect_url = crate::registry::catalog::connect_url(&self.settings.issuer);
+        self.hot = Some(snapshot::HotPath::start(&self.paths.database, kek, connect_url).await?);
         Ok(())
     }
 
@@ -178,6 +180,12 @@ impl LocalAuthority {
     /// Sizes of the audit batches committed by the hot path, when enabled.
     pub fn audit_batch_stats(&self) -> Option<&BatchStats> {
         self.hot.as_deref().map(snapshot::HotPath::batch_stats)
+    }
+
+    /// Serve mode: the registry read API's catalog, as fresh as the issuance snapshot (`None`
+    /// without the hot path, or once it is closed: the routes then read the store).
+    pub fn catalog(&self) -> Option<Arc<crate::registry::catalog::Catalog>> {
+        self.hot().map(|h| h.catalog())
     }
 
     /// The hot path, while enabled and open.

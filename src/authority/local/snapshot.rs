@@ -4,7 +4,10 @@
 //! noticed by a poller: `PRAGMA data_version` says another connection committed, and a short
 //! read of the audit events since the last look says whether anything but issuance changed
 //! (every change of a server, client or key appends such an event in its own transaction).
+//! The registry read API's [`Catalog`] is rebuilt with every snapshot, from the same read
+//! transaction, and swapped the same way.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,6 +22,7 @@ use crate::audit::NewAuditEvent;
 use crate::authority::ServerRefArg;
 use crate::descriptor::DescriptorSigner;
 use crate::keys::{Kek, KeyState};
+use crate::registry::catalog::{Builder, Catalog};
 use crate::store::sqlite::hot::{self, HotRows, Recorded};
 use crate::store::{ClientRow, RateCheck, ServerRow};
 use crate::{Error, Result};
@@ -39,9 +43,23 @@ pub struct Snapshot {
 
 impl Snapshot {
     fn build(rows: HotRows, kek: &Kek) -> Self {
+        // Rows come grouped by name: one exactly sized vector per name (a vector grown by
+        // `push` holds room for four rows, 30 MB of nothing with 30,000 one-version names).
         let mut servers: HashMap<String, Vec<ServerRow>> = HashMap::new();
-        for row in rows.servers {
-            servers.entry(row.version.name.clone()).or_default().push(row);
+        let mut rows_by_name = rows.servers.into_iter().peekable();
+        while let Some(first) = rows_by_name.next() {
+            let name = first.version.name.clone();
+            let mut group = vec![first];
+            while let Some(row) = rows_by_name.next_if(|r| r.version.name == name) {
+                group.push(row);
+            }
+            group.shrink_to_fit();
+            match servers.entry(name) {
+                Entry::Vacant(slot) => {
+                    slot.insert(group);
+                }
+                Entry::Occupied(mut slot) => slot.get_mut().append(&mut group),
+            }
         }
         let by_secret = rows.clients.into_iter().map(|c| (c.secret_hash, Arc::new(c))).collect();
         let signer = rows.keys.iter().find(|k| k.state == KeyState::Active).and_then(|k| {
@@ -90,6 +108,10 @@ struct Reader {
 /// The snapshot, its refresher and the audit writer.
 pub struct HotPath {
     snapshot: ArcSwap<Snapshot>,
+    /// The registry read API's entries, as of the same state as `snapshot` (or newer).
+    catalog: ArcSwap<Catalog>,
+    /// Where catalog entries say to connect.
+    connect_url: String,
     reader: Mutex<Reader>,
     kek: Arc<Kek>,
     batcher: AuditBatcher,
@@ -108,20 +130,24 @@ fn lock_err() -> Error {
 }
 
 impl HotPath {
-    /// Load the first snapshot of `database`, start the audit writer and the poller.
-    pub async fn start(database: &Path, kek: Arc<Kek>) -> Result<Arc<Self>> {
+    /// Load the first snapshot and catalog of `database` (catalog entries point to
+    /// `connect_url`), start the audit writer and the poller.
+    pub async fn start(database: &Path, kek: Arc<Kek>, connect_url: String) -> Result<Arc<Self>> {
         let path = database.to_owned();
         let k = Arc::clone(&kek);
-        let (reader, first) = tokio::task::spawn_blocking(move || -> Result<(Reader, Snapshot)> {
+        let url = connect_url.clone();
+        let (reader, first, catalog) = tokio::task::spawn_blocking(move || -> Result<(Reader, Snapshot, Catalog)> {
             let mut reader = Reader { conn: hot::open_connection(&path)?, version: 0, seen: 0 };
-            let snap = load(&mut reader, &k)?;
-            Ok((reader, snap))
+            let (snap, catalog) = load(&mut reader, &k, &Catalog::default(), &url)?;
+            Ok((reader, snap, catalog))
         })
         .await
         .map_err(|e| Error::Store(format!("snapshot task failed: {e}")))??;
         let batcher = AuditBatcher::start(hot::open_connection(database)?)?;
         let this = Arc::new(HotPath {
             snapshot: ArcSwap::from_pointee(first),
+            catalog: ArcSwap::from_pointee(catalog),
+            connect_url,
             reader: Mutex::new(reader),
             kek,
             batcher,
@@ -141,6 +167,21 @@ impl HotPath {
         self.snapshot.load_full()
     }
 
+    /// The current catalog of the registry read API.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.load_full()
+    }
+
+    /// Read the rows again and swap in the new snapshot and catalog.
+    fn reload(&self, reader: &mut Reader) -> Result<()> {
+        let previous = self.catalog.load_full();
+        let (snap, catalog) = load(reader, &self.kek, &previous, &self.connect_url)?;
+        drop(previous);
+        self.snapshot.store(Arc::new(snap));
+        self.catalog.store(Arc::new(catalog));
+        Ok(())
+    }
+
     /// Whether [`HotPath::close`] was called.
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
@@ -151,9 +192,7 @@ impl HotPath {
         let this = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
             let mut reader = this.reader.lock().map_err(|_| lock_err())?;
-            let snap = load(&mut reader, &this.kek)?;
-            this.snapshot.store(Arc::new(snap));
-            Ok(())
+            this.reload(&mut reader)
         })
         .await
         .map_err(|e| Error::Store(format!("snapshot task failed: {e}")))?
@@ -166,15 +205,15 @@ impl HotPath {
         if version == reader.version {
             return Ok(());
         }
-        reader.version = version;
         let (changed, head) = {
             let seen = reader.seen;
             hot::changed_since(&mut reader.conn, seen)?
         };
         if changed {
-            let snap = load(&mut reader, &self.kek)?;
-            self.snapshot.store(Arc::new(snap));
+            // Records the version it read; on failure the next look tries again.
+            self.reload(&mut reader)?;
         } else {
+            reader.version = version;
             reader.seen = head;
         }
         Ok(())
@@ -203,13 +242,18 @@ impl HotPath {
     }
 }
 
-/// Read the rows and build a snapshot; the reader then covers what it read.
-fn load(reader: &mut Reader, kek: &Kek) -> Result<Snapshot> {
-    // data_version first: a commit after this read is seen by the next look.
-    reader.version = hot::data_version(&reader.conn)?;
-    let rows = hot::load(&mut reader.conn)?;
+/// Read the rows and build a snapshot and a catalog (sharing unchanged entries with
+/// `previous`); the reader then covers what it read.
+fn load(reader: &mut Reader, kek: &Kek, previous: &Catalog, connect_url: &str) -> Result<(Snapshot, Catalog)> {
+    // data_version first: a commit after this read is seen by the next look. Recorded only
+    // once the read succeeded, so a failed read is retried by the poller.
+    let version = hot::data_version(&reader.conn)?;
+    let mut builder = Builder::new(previous, connect_url);
+    let rows = hot::load(&mut reader.conn, Some(&mut |row, order| builder.push(row, order)))?;
+    let catalog = builder.finish();
+    reader.version = version;
     reader.seen = rows.audit_head;
-    Ok(Snapshot::build(rows, kek))
+    Ok((Snapshot::build(rows, kek), catalog))
 }
 
 async fn poll(hot: Weak<HotPath>) {

@@ -55,9 +55,26 @@ fn audit_head(c: &Connection) -> Result<i64> {
     Ok(c.query_row("SELECT coalesce(max(seq), 0) FROM audit", [], |r| r.get(0))?)
 }
 
-/// Read the hot rows in one read transaction.
-pub fn load(c: &mut Connection) -> Result<HotRows> {
+/// A visitor of every server version with its document, in `(name, version)` order, and the
+/// version's rowid (its insertion order).
+pub type Listed<'a> = &'a mut dyn FnMut(&ServerRow, i64);
+
+/// Read the hot rows in one read transaction; when `listed` is given, walk every version with
+/// its document through it in the same transaction (the registry read API's catalog), one row
+/// at a time.
+pub fn load(c: &mut Connection, listed: Option<Listed<'_>>) -> Result<HotRows> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    if let Some(f) = listed {
+        let mut stmt = tx.prepare(&format!(
+            "SELECT {}, v.rowid FROM server_versions v JOIN servers s ON s.name = v.name ORDER BY v.name, v.version",
+            super::SERVER_COLUMNS
+        ))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let row = server_from_row(r)?;
+            f(&row, r.get(17)?);
+        }
+    }
     let columns = super::SERVER_COLUMNS.replace("v.document", "'' AS document");
     let servers = tx
         .prepare(&format!(
