@@ -600,11 +600,11 @@ fn attack_non_canonical_base64_in_signed_parts() {
         format!("{}{}", &s[..s.len() - 1], &alphabet[idx | 1..=idx | 1])
     };
     let mut h = header_with("");
-    while h.len() % 3 == 0 {
+    while matches!(h.len() % 3, 0) {
         h = h.replacen('{', "{ ", 1);
     }
     let mut p = payload();
-    while p.len() % 3 == 0 {
+    while matches!(p.len() % 3, 0) {
         p = p.replacen('{', "{ ", 1);
     }
     invalid(&craft_encoded(&twist(URL_SAFE_NO_PAD.encode(&h)), &URL_SAFE_NO_PAD.encode(&p)), "header is not unpadded base64url");
