@@ -102,7 +102,7 @@ async fn serve_tls(listener: tokio::net::TcpListener, state: Arc<AppState>, cert
     let h = handle.clone();
     tokio::spawn(async move {
         crate::server::shutdown_signal().await;
-        h.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+        h.graceful_shutdown(Some(crate::server::SHUTDOWN_GRACE));
     });
     let std_listener = listener.into_std().map_err(|e| Error::io("cannot use the listener", "tls", e))?;
     let app = crate::server::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();

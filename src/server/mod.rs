@@ -73,10 +73,33 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let (stopping, stop_asked) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        let _ = stopping.send(());
+    };
+    let graceful = std::future::IntoFuture::into_future(axum::serve(listener, app).with_graceful_shutdown(signal));
+    // In-flight requests get SHUTDOWN_GRACE to finish (idle keep-alive connections are closed
+    // at once); a client that holds a connection open longer does not keep the service up.
+    let deadline = async {
+        match stop_asked.await {
+            Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    let served = tokio::select! {
+        served = graceful => served,
+        () = deadline => {
+            tracing::warn!(grace_secs = SHUTDOWN_GRACE.as_secs(), "connections still open after the shutdown grace period; closing them");
+            Ok(())
+        }
+    };
     state.authority.close_hot_path().await;
     served
 }
+
+/// How long in-flight requests may take to finish once shutdown is asked (HTTP and TLS alike).
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The bearer credential of a request, if any.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {

@@ -306,7 +306,7 @@ impl Verifier {
         let state = self.keys.load();
         let key = state.keys.get(kid).ok_or_else(|| {
             let why = if state.loaded { "" } else { " (no JWKS could be fetched from the authority yet)" };
-            VerifyError { code: descriptor::FailureCode::DescriptorInvalid, detail: format!("unknown kid {kid}{why}") }
+            VerifyError { code: descriptor::FailureCode::DescriptorInvalid, detail: format!("unknown kid {kid:?}{why}") }
         })?;
         let verified = verify_parsed(&parsed, key, &self.expectations, now)?;
         self.cache.insert(token, &verified, leeway, now);
