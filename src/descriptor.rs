@@ -359,13 +359,15 @@ pub fn check_claims(c: &Claims, exp: &Expectations, now: i64) -> Result<(), Veri
 
 fn check_times(c: &Claims, leeway: i64, now: i64) -> Result<(), VerifyError> {
     if c.exp <= now.saturating_sub(leeway) {
-        return Err(fail(FailureCode::DescriptorExpired, format!("expired {}", crate::duration::relative(c.exp - now))));
+        return Err(fail(FailureCode::DescriptorExpired, format!("expired {}", crate::duration::relative(c.exp.saturating_sub(now)))));
     }
     let nbf = c.nbf.unwrap_or(c.iat);
     if nbf > now.saturating_add(leeway) {
         return Err(invalid(format!("not valid before {}", crate::clock::rfc3339(nbf))));
     }
-    if c.exp < c.iat || c.exp - c.iat > MAX_LIFETIME_SECS {
+    // Checked: `exp - iat` of extreme values would wrap past the 24 h bound
+    // (tests/faults/fuzz_regressions.rs).
+    if c.exp < c.iat || c.exp.checked_sub(c.iat).is_none_or(|lifetime| lifetime > MAX_LIFETIME_SECS) {
         return Err(invalid("lifetime (exp - iat) is outside 0..24h"));
     }
     Ok(())
@@ -415,7 +417,7 @@ impl Verifier {
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() >= self.capacity {
                 let leeway = self.expectations.leeway;
-                cache.retain(|_, e| e.verified.claims.exp > now - leeway);
+                cache.retain(|_, e| e.verified.claims.exp > now.saturating_sub(leeway));
                 if cache.len() >= self.capacity {
                     cache.clear();
                 }

@@ -4,6 +4,7 @@
 //! nothing; the audit chain verifies afterwards.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod fuzz_regressions;
 mod util;
 
 use std::time::{Duration, Instant};
