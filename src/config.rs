@@ -112,7 +112,7 @@ impl FileConfig {
         if text.trim().is_empty() {
             return Ok(Some(FileConfig::default()));
         }
-        serde_norway::from_str(&text).map(Some).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+        serde_norway::from_str(&text).map(Some).map_err(|e| Error::Config(format!("{}: {}", path.display(), locate_error(&text, &e))))
     }
 
     /// Write the file (creating it and its folder when missing), keeping the comment lines at
@@ -251,4 +251,56 @@ pub fn relative_to(config_file: &Path, p: &Path) -> PathBuf {
     } else {
         config_file.parent().unwrap_or_else(|| Path::new(".")).join(p)
     }
+}
+
+/// The first top-level key set twice: (key, first line, second line), 1-based.
+fn duplicate_key(text: &str) -> Option<(String, usize, usize)> {
+    let mut seen = std::collections::HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.starts_with([' ', '\t', '#', '-']) {
+            continue;
+        }
+        let Some((key, _)) = line.split_once(':') else { continue };
+        let key = key.trim().trim_matches('"').to_owned();
+        if let Some(first) = seen.insert(key.clone(), i + 1) {
+            return Some((key, first, i + 1));
+        }
+    }
+    None
+}
+
+/// The message of a config file error, naming the line at fault. A syntax error carries its
+/// own position; a bad value is reported by serde at the start of the mapping (line 1 or 2
+/// whatever the key), so find the top-level entry that fails on its own and name its line.
+fn locate_error(text: &str, err: &serde_norway::Error) -> String {
+    let map = match serde_norway::from_str::<serde_norway::Value>(text) {
+        Ok(serde_norway::Value::Mapping(map)) => map,
+        Ok(_) => return err.to_string(),
+        // A top-level key twice: the parser names the mapping's first line, name the second one.
+        Err(_) if duplicate_key(text).is_some() => {
+            let (key, first, second) = duplicate_key(text).unwrap_or_default();
+            return format!("line {second}: {key}: set a second time (first on line {first})");
+        }
+        // Not even YAML: that error knows its position.
+        Err(syntax) => return syntax.to_string(),
+    };
+    for (key, value) in map {
+        let mut one = serde_norway::Mapping::new();
+        one.insert(key.clone(), value);
+        let Err(e) = serde_norway::from_value::<FileConfig>(serde_norway::Value::Mapping(one)) else { continue };
+        let name = match &key {
+            serde_norway::Value::String(k) => k.clone(),
+            other => serde_norway::to_string(other).map(|t| t.trim().to_owned()).unwrap_or_default(),
+        };
+        let line = text.lines().position(|l| {
+            l.strip_prefix(name.as_str())
+                .or_else(|| l.strip_prefix(&format!("\"{name}\"")))
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+        });
+        return match line {
+            Some(i) => format!("line {}: {name}: {e}", i + 1),
+            None => format!("{name}: {e}"),
+        };
+    }
+    err.to_string()
 }

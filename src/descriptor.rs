@@ -396,7 +396,8 @@ fn check_times(c: &Claims, leeway: i64, now: i64) -> Result<(), VerifyError> {
     if nbf > now.saturating_add(leeway) {
         return Err(invalid(format!("not valid before {}", crate::clock::rfc3339(nbf))));
     }
-    // Checked: with extreme iat/exp a wrapping subtraction would pass the 24 h ceiling.
+    // Checked: with extreme iat/exp a wrapping subtraction would pass the 24 h ceiling
+    // (tests/faults/fuzz_regressions.rs, tests/library/attacks.rs).
     if c.exp.checked_sub(c.iat).is_none_or(|life| !(0..=MAX_LIFETIME_SECS).contains(&life)) {
         return Err(invalid("lifetime (exp - iat) is outside 0..24h"));
     }

@@ -162,6 +162,17 @@ impl Error {
             ),
             Error::Confirmation(_) => Some("pass --yes to confirm without a terminal".into()),
             Error::Config(_) => Some("fix the file or the environment variable named above".into()),
+            Error::Store(m) if m.contains(STORE_LOCKED) => Some(format!(
+                "another process holds the write lock (a long `sqlite3` session, a backup, another mcpca); \
+                 retry once it finishes, or wait longer with {}=MILLISECONDS; nothing was changed",
+                crate::store::sqlite::BUSY_TIMEOUT_ENV
+            )),
+            Error::Store(m) if m.contains(STORE_FULL) || m.contains(STORE_IO) => {
+                Some("free space on the file system holding the database (`df`), check that it is writable, then retry; nothing was changed".into())
+            }
+            Error::Store(m) if m.contains(STORE_READ_ONLY) => {
+                Some("make the database file and its folder writable (mount, permissions, `chattr -i`), then retry; nothing was changed".into())
+            }
             Error::Store(_) => Some("check that the database file is writable and not corrupt".into()),
             Error::SchemaTooNew { .. } => Some("upgrade mcpca to the version that wrote this database".into()),
             Error::Io { .. } | Error::Crypto(_) => None,
@@ -179,6 +190,26 @@ impl Error {
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
-        Error::Store(e.to_string())
+        use rusqlite::ErrorCode;
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                let waited = crate::store::sqlite::busy_timeout().unwrap_or(crate::store::sqlite::BUSY_TIMEOUT);
+                Error::Store(format!("{STORE_LOCKED} (gave up after waiting {} ms): {e}", waited.as_millis()))
+            }
+            Some(ErrorCode::DiskFull) => Error::Store(format!("{STORE_FULL}: {e}")),
+            Some(ErrorCode::ReadOnly) => Error::Store(format!("{STORE_READ_ONLY}: {e}")),
+            Some(ErrorCode::CannotOpen) => Error::Store(format!("{STORE_READ_ONLY}: {e}")),
+            Some(ErrorCode::SystemIoFailure) => Error::Store(format!("{STORE_IO}: {e}")),
+            _ => Error::Store(e.to_string()),
+        }
     }
 }
+
+/// Start of the message of a storage error caused by another process's lock.
+const STORE_LOCKED: &str = "the database is locked by another process";
+/// Start of the message of a storage error caused by a full disk.
+const STORE_FULL: &str = "the disk holding the database is full";
+/// Start of the message of a storage error caused by a read-only database or file system.
+const STORE_READ_ONLY: &str = "the database cannot be opened for writing (read-only file or file system, or permissions)";
+/// Start of the message of a storage error the operating system reported on a write.
+const STORE_IO: &str = "the file system refused a write to the database (full, failing or read-only)";

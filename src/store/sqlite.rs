@@ -29,8 +29,26 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// Below this size the WAL is left in place when a process closes the database (see `open`).
 const WAL_KEEP_BYTES: u64 = 256 << 10;
 
-/// How long a writer waits for another process's lock before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a writer waits for another process's lock before giving up, unless
+/// `MCPCA_BUSY_TIMEOUT_MS` says otherwise (see [`busy_timeout`]).
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Environment variable overriding [`BUSY_TIMEOUT`], in milliseconds.
+pub const BUSY_TIMEOUT_ENV: &str = "MCPCA_BUSY_TIMEOUT_MS";
+
+/// The lock wait in force: `MCPCA_BUSY_TIMEOUT_MS` when set (0 = do not wait), else 30 s.
+pub fn busy_timeout() -> Result<Duration> {
+    match std::env::var(BUSY_TIMEOUT_ENV) {
+        Err(_) => Ok(BUSY_TIMEOUT),
+        Ok(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| *ms <= 3_600_000)
+            .map(Duration::from_millis)
+            .ok_or_else(|| Error::Config(format!("{BUSY_TIMEOUT_ENV}: {v:?} is not a number of milliseconds between 0 and 3600000"))),
+    }
+}
 
 /// A SQLite-backed store.
 #[derive(Debug, Clone)]
@@ -48,7 +66,7 @@ impl SqliteStore {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
         let conn = Connection::open_with_flags(path, flags).map_err(|e| Error::Store(format!("cannot open {}: {e}", path.display())))?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.busy_timeout(busy_timeout()?)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // Each commit of this connection reaches the disk before the command reports it.
         conn.pragma_update(None, "synchronous", "FULL")?;

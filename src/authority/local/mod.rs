@@ -74,7 +74,13 @@ impl KekSource {
                         Error::io("cannot read", path, e)
                     }
                 })?);
-                Ok(Arc::new(Kek::from_base64(&text)?))
+                Kek::from_base64(&text).map(Arc::new).map_err(|e| match e {
+                    Error::Invalid { message, .. } => Error::invalid(
+                        format!("{message} (in {})", path.display()),
+                        "the `kek` file was damaged: restore it from your backup, or set MCPCA_KEK; nothing was changed",
+                    ),
+                    other => other,
+                })
             }
         }
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use super::{append_audit, client_from_row, issued_window, key_from_row, server_from_row, BUSY_TIMEOUT};
+use super::{append_audit, busy_timeout, client_from_row, issued_window, key_from_row, server_from_row};
 use crate::audit::{Decision, NewAuditEvent};
 use crate::store::{ClientRow, KeyRow, RateCheck, ServerRow};
 use crate::{Error, Result};
@@ -22,7 +22,7 @@ pub fn open_connection(path: &Path) -> Result<Connection> {
     use rusqlite::OpenFlags;
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| Error::Store(format!("cannot open {}: {e}", path.display())))?;
-    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.busy_timeout(busy_timeout()?)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // Unlike the store's own connection (FULL), the service's hot-path connections commit
     // without an fsync (WAL + NORMAL): a committed issuance event survives a crash or SIGKILL of
