@@ -41,6 +41,13 @@ pub struct GlobalArgs {
     /// Path of config.yaml (default: in --home, or the platform's config dir).
     #[arg(long, global = true, env = "MCPCA_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Keep the authority in this PostgreSQL database instead of the home's SQLite file.
+    ///
+    /// A postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL (no TLS yet). Precedence:
+    /// --database-url > MCPCA_DATABASE_URL > `database_url` in config.yaml > the SQLite file.
+    /// The config file and the key-encryption key stay on each machine.
+    #[arg(long, global = true, env = "MCPCA_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<crate::config::DatabaseUrl>,
     /// Output format of commands that print data.
     #[arg(short, long, global = true, env = "MCPCA_OUTPUT", value_name = "FORMAT")]
     pub output: Option<OutputFormat>,

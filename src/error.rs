@@ -162,7 +162,7 @@ impl Error {
             ),
             Error::Confirmation(_) => Some("pass --yes to confirm without a terminal".into()),
             Error::Config(_) => Some("fix the file or the environment variable named above".into()),
-            Error::Store(_) => Some("check that the database file is writable and not corrupt".into()),
+            Error::Store(_) => Some("check that the database (the SQLite file, or the PostgreSQL server) is reachable, writable and not corrupt".into()),
             Error::SchemaTooNew { .. } => Some("upgrade mcpca to the version that wrote this database".into()),
             Error::Io { .. } | Error::Crypto(_) => None,
         }

@@ -236,7 +236,8 @@ pub fn read_token(arg: &str) -> Result<String> {
 
 /// Run a parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
-    let paths = Paths::resolve(cli.global.home.as_deref(), cli.global.config.as_deref())?;
+    let mut paths = Paths::resolve(cli.global.home.as_deref(), cli.global.config.as_deref())?;
+    paths.database_url.clone_from(&cli.global.database_url);
     let ctx = Ctx { global: cli.global, clock: crate::clock::from_env()?, paths };
     match cli.command {
         Command::Init(a) => init::run(&ctx, a).await,

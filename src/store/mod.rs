@@ -10,8 +10,10 @@ use crate::keys::KeyState;
 use crate::model::{Revocation, RevocationKind, Status};
 use crate::Result;
 
+pub mod postgres;
 pub mod sqlite;
 
+pub use postgres::{is_postgres_url, PgStore};
 pub use sqlite::SqliteStore;
 
 /// A signing key as stored. `sealed_private` is the KEK-encrypted seed; it is dropped when the

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod keys_lifecycle;
+mod pg;
 mod rfc8037;
 mod story;
 mod verify;
