@@ -1,0 +1,121 @@
+//! The command line on PostgreSQL (`MCPCA_DATABASE_URL`): the whole life of an authority, a
+//! second replica sharing its keys through the database, two processes writing at once, and
+//! the refusal of a schema newer than the binary. Skipped, with a message, without
+//! `MCPCA_TEST_DATABASE_URL`.
+
+#[path = "../common/pgdb.rs"]
+mod pgdb;
+
+use std::ffi::OsStr;
+
+use crate::util::*;
+use pgdb::TestDb;
+
+const WEATHER: &str = "io.github.acme/weather";
+const WEATHER_URL: &str = "https://weather.acme.dev/mcp";
+
+/// A command of `h` on the test database.
+fn pg<I, S>(h: &Home, db: &TestDb, args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    h.command(args).env("MCPCA_DATABASE_URL", &db.url).run()
+}
+
+#[test]
+fn postgres_authority_lifecycle() {
+    let Some(db) = TestDb::create("postgres_authority_lifecycle") else { return };
+    let h = Home::new();
+    let out = pg(&h, &db, ["init"]).success();
+    assert!(out.stderr.contains("(PostgreSQL)"), "{}", out.stderr);
+    assert!(out.stdout.contains("postgres://"), "{}", out.stdout);
+    assert!(!h.file("registry.db").exists(), "no SQLite file beside a PostgreSQL authority");
+    pg(&h, &db, ["init"]).success().stderr_has(&["already initialized"]);
+
+    pg(&h, &db, ["server", "add", WEATHER, "--url", WEATHER_URL]).success();
+    pg(&h, &db, ["client", "add", "bot", "--allow", "*"]).success();
+    let env = pg(&h, &db, ["issue", "--server", WEATHER, "--client", "bot", "-o", "json"]).success().json();
+    assert_eq!(env["server"]["id"], WEATHER, "{env}");
+    // The descriptor verifies against the keys the database holds.
+    let jwt = env["descriptor"].as_str().unwrap_or_else(|| panic!("no descriptor in {env}")).to_owned();
+    h.command(["verify", "--audience", WEATHER_URL]).env("MCPCA_DATABASE_URL", &db.url).stdin(jwt).run().success();
+
+    let rev = pg(&h, &db, ["revoke", WEATHER, "--reason", "compromised", "-o", "json"]).success().json();
+    assert_eq!(rev["revocation"]["kind"], "server");
+    pg(&h, &db, ["issue", "--server", WEATHER]).fails(1).stderr_has(&["server_revoked"]);
+    let feed = pg(&h, &db, ["revocations", "-o", "json"]).success().json();
+    assert_eq!(feed["feed"]["entries"].as_array().map(Vec::len), Some(1), "{feed}");
+    let report = pg(&h, &db, ["audit", "verify", "-o", "json"]).success().json();
+    assert_eq!(report["intact"], true, "{report}");
+    let events = pg(&h, &db, ["audit", "-o", "json"]).success().json();
+    let actions: Vec<&str> = events.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["key.generate", "key.generate", "server.add", "client.add", "issue", "server.revoked", "issue"], "{events}");
+
+    // Nothing of it went to the home's SQLite file: without the URL the home has no database.
+    h.cmd(["server", "list"]).fails(2).stderr_has(&["mcpca init"]);
+}
+
+/// A second replica: its own home, the same database. Without the KEK it cannot open the
+/// keys (and init says so); given the same KEK it opens the same keys and issues.
+#[test]
+fn postgres_replicas_share_keys_and_one_audit_chain() {
+    let Some(db) = TestDb::create("postgres_replicas_share_keys_and_one_audit_chain") else { return };
+    let one = Home::new();
+    pg(&one, &db, ["init"]).success();
+    pg(&one, &db, ["server", "add", WEATHER, "--url", WEATHER_URL]).success();
+    let keys_one = pg(&one, &db, ["key", "list", "-o", "json"]).success().json();
+
+    let two = Home::new();
+    pg(&two, &db, ["init"]).fails(2).stderr_has(&["key-encryption key", "missing"]);
+    assert!(!two.file("kek").exists(), "no new KEK that cannot open the stored keys");
+    let kek = std::fs::read_to_string(one.file("kek")).unwrap();
+    let run2 = |args: &[&str]| two.command(args).env("MCPCA_DATABASE_URL", &db.url).env("MCPCA_KEK", kek.trim()).run();
+    run2(&["init"]).success();
+    assert_eq!(run2(&["key", "list", "-o", "json"]).success().json(), keys_one, "the same keys");
+    run2(&["issue", "--server", WEATHER]).success();
+    // Rotation through one replica is seen by the other.
+    pg(&one, &db, ["key", "rotate"]).success();
+    assert_eq!(run2(&["key", "list", "-o", "json"]).success().json(), pg(&one, &db, ["key", "list", "-o", "json"]).success().json());
+    // A wrong KEK is refused, and changes nothing.
+    two.command(["issue", "--server", WEATHER])
+        .env("MCPCA_DATABASE_URL", &db.url)
+        .env("MCPCA_KEK", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+        .run()
+        .fails(2);
+
+    // Two processes writing at once (one per replica): one chain, every change in it.
+    let before = run2(&["audit", "verify", "-o", "json"]).success().json()["events"].as_i64().unwrap();
+    let spawn = |h: &Home, prefix: &str, kek: Option<&str>| {
+        (0..6)
+            .map(|i| {
+                let mut r = h.command(["client", "add", &format!("{prefix}{i}"), "--allow", "*"]).env("MCPCA_DATABASE_URL", &db.url);
+                if let Some(k) = kek {
+                    r = r.env("MCPCA_KEK", k);
+                }
+                r
+            })
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (spawn(&one, "a", None), spawn(&two, "b", Some(kek.trim())));
+    std::thread::scope(|s| {
+        let ta = s.spawn(move || a.into_iter().map(|r| r.run().code()).collect::<Vec<_>>());
+        let tb = s.spawn(move || b.into_iter().map(|r| r.run().code()).collect::<Vec<_>>());
+        assert!(ta.join().unwrap().iter().chain(tb.join().unwrap().iter()).all(|c| *c == 0));
+    });
+    assert_eq!(pg(&one, &db, ["client", "list", "-o", "json"]).success().json().as_array().map(Vec::len), Some(12));
+    let report = run2(&["audit", "verify", "-o", "json"]).success().json();
+    assert_eq!(report["intact"], true, "{report}");
+    assert_eq!(report["events"], before + 12, "{report}");
+}
+
+#[test]
+fn postgres_refuses_a_newer_schema() {
+    let Some(db) = TestDb::create("postgres_refuses_a_newer_schema") else { return };
+    let h = Home::new();
+    pg(&h, &db, ["init"]).success();
+    db.exec("UPDATE mcpca_schema SET version = 999");
+    pg(&h, &db, ["server", "list"]).fails(2).stderr_has(&["schema is version 999", "newer than this mcpca", "upgrade mcpca"]);
+    // A database URL that is not PostgreSQL is refused before anything runs.
+    h.command(["server", "list"]).env("MCPCA_DATABASE_URL", "mysql://x@y/z").run().fails(2).stderr_has(&["postgres://"]);
+}
