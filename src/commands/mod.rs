@@ -28,6 +28,7 @@ mod inspect;
 mod issue;
 mod key;
 mod keysource;
+mod migrate;
 mod revoke;
 mod serve;
 mod server;
@@ -259,6 +260,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             ctx.local_only("`mcpca serve` serves this machine's authority")?;
             serve::run(&ctx, a).await
         }
+        Command::Migrate(a) => migrate::run(&ctx, a).await,
         Command::Context(c) => context::run(&ctx, c),
         Command::Completions(a) => completions::run(&ctx, a),
     }

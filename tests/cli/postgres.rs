@@ -119,3 +119,63 @@ fn postgres_refuses_a_newer_schema() {
     // A database URL that is not PostgreSQL is refused before anything runs.
     h.command(["server", "list"]).env("MCPCA_DATABASE_URL", "mysql://x@y/z").run().fails(2).stderr_has(&["postgres://"]);
 }
+
+/// `mcpca migrate --to`: a SQLite authority with some history, copied; the copy answers every
+/// read exactly as the file does, its audit chain ends on the same hash, and it keeps working.
+#[test]
+fn postgres_migrate_copies_a_sqlite_authority() {
+    let Some(db) = TestDb::create("postgres_migrate_copies_a_sqlite_authority") else { return };
+    let h = Home::init();
+    h.add_server(WEATHER, WEATHER_URL, &[]);
+    h.add_server(WEATHER, WEATHER_URL, &["--version", "1.10.0"]);
+    h.add_server("io.github.acme/maps", "https://maps.acme.dev/mcp", &["--max-ttl", "5m"]);
+    h.add_client("bot", &["--rate", "30/min"]);
+    h.cmd(["token", "create", "--role", "reader", "--name", "ops"]).success();
+    let env = h.issue_json(WEATHER, &["--client", "bot"]);
+    h.cmd(["revoke", "--jti", env["jti"].as_str().unwrap()]).success();
+    h.cmd(["revoke", "io.github.acme/maps"]).success();
+    h.cmd(["key", "rotate"]).success();
+
+    let out = h.cmd(["migrate", "--to", &db.url, "-o", "json"]).success();
+    let report = out.json();
+    assert_eq!(report["rows"]["keys"], 3, "{report}");
+    assert_eq!(report["rows"]["server_versions"], 3, "{report}");
+    assert_eq!(report["rows"]["revocations"], 2, "{report}");
+    assert!(out.stderr.contains("MCPCA_DATABASE_URL="), "{}", out.stderr);
+    let sqlite_verify = h.cmd(["audit", "verify", "-o", "json"]).success().json();
+    assert_eq!(report["audit_verified"], sqlite_verify["events"]);
+    assert_eq!(report["audit_head"], sqlite_verify["head"]);
+
+    for read in [
+        vec!["server", "list", "--include-deleted", "-o", "json"],
+        vec!["server", "show", WEATHER, "-o", "json"],
+        vec!["client", "list", "-o", "json"],
+        vec!["token", "list", "-o", "json"],
+        vec!["key", "list", "-o", "json"],
+        vec!["audit", "-o", "json"],
+        vec!["audit", "verify", "-o", "json"],
+        vec!["revocations", "-o", "json"],
+    ] {
+        let file = h.cmd(&read).success().json();
+        let copy = pg(&h, &db, &read).success().json();
+        if read[0] == "revocations" {
+            // The feed is signed at the moment of the call; its entries are the copy's rows.
+            assert_eq!(copy["feed"]["entries"], file["feed"]["entries"], "{read:?}");
+        } else {
+            assert_eq!(copy, file, "{read:?}");
+        }
+    }
+    // The copy keeps working: the keys open with the home's KEK, the chain grows.
+    pg(&h, &db, ["issue", "--server", WEATHER, "--client", "bot"]).success();
+    pg(&h, &db, ["audit", "verify"]).success();
+
+    // A second copy into a database that holds something is refused, and changes nothing…
+    let before = pg(&h, &db, ["audit", "-o", "json"]).success().json();
+    h.cmd(["migrate", "--to", &db.url]).fails(2).stderr_has(&["not empty", "--force"]);
+    assert_eq!(pg(&h, &db, ["audit", "-o", "json"]).success().json(), before);
+    // … unless forced: then the copy is the file again.
+    h.cmd(["migrate", "--to", &db.url, "--force"]).success().stderr_has(&["replaced"]);
+    assert_eq!(pg(&h, &db, ["audit", "-o", "json"]).success().json(), h.cmd(["audit", "-o", "json"]).success().json());
+    // A PostgreSQL source is not a thing to migrate.
+    pg(&h, &db, ["migrate", "--to", &db.url]).fails(2).stderr_has(&["SQLite"]);
+}

@@ -19,6 +19,7 @@ mod clients;
 mod init;
 mod issue;
 mod keys;
+mod migrate;
 mod probe;
 mod servers;
 mod snapshot;
@@ -29,6 +30,7 @@ pub use snapshot::POLL_INTERVAL;
 /// The authority's client rules, for checks made before any change (`mcpca apply`).
 pub(crate) use clients::{validate_id as validate_client_id, validate_policy as validate_client_policy};
 pub use init::{init, InitReport};
+pub use migrate::{migrate, MigrateReport};
 
 /// Walk the whole audit log, page by page, in order (`audit export`).
 pub async fn export_audit(a: &LocalAuthority, f: impl FnMut(&[crate::audit::AuditEvent]) -> Result<()>) -> Result<()> {
