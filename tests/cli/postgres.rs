@@ -179,3 +179,53 @@ fn postgres_migrate_copies_a_sqlite_authority() {
     // A PostgreSQL source is not a thing to migrate.
     pg(&h, &db, ["migrate", "--to", &db.url]).fails(2).stderr_has(&["SQLite"]);
 }
+
+/// `mcpca serve` on PostgreSQL: two replicas on one database both issue (through the store,
+/// every issuance in the one chain); a server revoked through another process is refused by
+/// a replica at the next request.
+#[test]
+fn postgres_two_served_replicas_issue_and_see_a_revocation() {
+    use std::io::BufRead as _;
+    let Some(db) = TestDb::create("postgres_two_served_replicas_issue_and_see_a_revocation") else { return };
+    let one = Home::new();
+    pg(&one, &db, ["init"]).success();
+    pg(&one, &db, ["server", "add", WEATHER, "--url", WEATHER_URL]).success();
+    let secret =
+        pg(&one, &db, ["client", "add", "bot", "--allow", "*", "-o", "json"]).success().json()["secret"].as_str().unwrap().to_owned();
+    let kek = std::fs::read_to_string(one.file("kek")).unwrap().trim().to_owned();
+    let two = Home::new();
+    two.command(["init"]).env("MCPCA_DATABASE_URL", &db.url).env("MCPCA_KEK", &kek).run().success();
+
+    let serve = |h: &Home| {
+        let (mut child, _, _) =
+            h.command(["serve", "--listen", "127.0.0.1:0"]).env("MCPCA_DATABASE_URL", &db.url).env("MCPCA_KEK", &kek).spawn();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert!(line.starts_with("http://127.0.0.1:"), "{line:?}");
+        (child, line.trim().to_owned())
+    };
+    let (mut s1, url1) = serve(&one);
+    let (mut s2, url2) = serve(&two);
+    let connect = |url: &str| one.command(["connect", WEATHER, "--registry", url, "-o", "json"]).env("MCPCA_CLIENT_SECRET", &secret).run();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        for url in [&url1, &url2, &url1, &url2] {
+            let env = connect(url).success().json();
+            assert_eq!(env["server"]["id"], WEATHER, "{env}");
+        }
+        pg(&one, &db, ["revoke", WEATHER]).success();
+        for url in [&url1, &url2] {
+            connect(url).fails(1).stderr_has(&["server_revoked"]);
+        }
+        let events = pg(&two, &db, ["audit", "--client", "bot", "-o", "json"]).success().json();
+        let decisions: Vec<&str> = events.as_array().unwrap().iter().filter_map(|e| e["decision"].as_str()).collect();
+        assert_eq!(decisions, ["allow", "allow", "allow", "allow", "deny", "deny"], "{events}");
+        pg(&two, &db, ["audit", "verify"]).success();
+    }));
+    for c in [&mut s1, &mut s2] {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
