@@ -229,3 +229,24 @@ fn postgres_two_served_replicas_issue_and_see_a_revocation() {
         std::panic::resume_unwind(e);
     }
 }
+
+/// `--database-url` > `MCPCA_DATABASE_URL` > `database_url` in config.yaml; an unreachable
+/// database is named (without its password) with a hint.
+#[test]
+fn postgres_database_url_precedence() {
+    let Some(db) = TestDb::create("postgres_database_url_precedence") else { return };
+    let h = Home::new();
+    pg(&h, &db, ["init"]).success();
+    pg(&h, &db, ["server", "add", WEATHER, "--url", WEATHER_URL]).success();
+    let dead = "postgres://nobody:s3cret@127.0.0.1:1/none?connect_timeout=5";
+    // The config file names a dead database: the environment wins over it…
+    let config = std::fs::read_to_string(h.file("config.yaml")).unwrap();
+    std::fs::write(h.file("config.yaml"), format!("{config}database_url: {dead}\n")).unwrap();
+    assert_eq!(pg(&h, &db, ["server", "list", "-o", "json"]).success().json().as_array().map(Vec::len), Some(1));
+    // … and alone it is used, and fails clearly.
+    let out = h.cmd(["server", "list"]).fails(2).stderr_has(&["cannot connect to PostgreSQL at nobody@127.0.0.1:1/none", "reachable"]);
+    assert!(!out.stderr.contains("s3cret"), "{}", out.stderr);
+    // The flag wins over the environment.
+    h.command(["server", "list", "-o", "json", "--database-url", &db.url]).env("MCPCA_DATABASE_URL", dead).run().success();
+    h.command(["server", "list", "--database-url", dead]).env("MCPCA_DATABASE_URL", &db.url).run().fails(2).stderr_has(&["127.0.0.1:1"]);
+}
