@@ -308,3 +308,22 @@ pub fn relative_to(config_file: &Path, p: &Path) -> PathBuf {
         config_file.parent().unwrap_or_else(|| Path::new(".")).join(p)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_hide_their_password() {
+        let u = DatabaseUrl::parse(" postgres://mcpca:s3cret@db.internal:5432/mcpca?connect_timeout=5 ").unwrap();
+        assert_eq!(u.expose(), "postgres://mcpca:s3cret@db.internal:5432/mcpca?connect_timeout=5");
+        assert_eq!(u.redacted(), "postgres://mcpca:***@db.internal:5432/mcpca?connect_timeout=5");
+        assert!(!format!("{u:?}").contains("s3cret"));
+        assert_eq!(DatabaseUrl::parse("postgresql://db/x").unwrap().redacted(), "postgresql://db/x");
+        let err = DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap_err().to_string();
+        assert!(err.contains("postgres://"), "{err}");
+        // Through clap's parser too (the --database-url flag).
+        assert!("mysql://x".parse::<DatabaseUrl>().is_err());
+    }
+}
