@@ -23,6 +23,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -53,6 +54,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write the authority''s servers and clients as a file for `mcpca apply` (never secrets)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the authority as an HTTP service (connect, JWKS, OAuth, registry API, admin API)')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Copy this machine''s SQLite authority into a PostgreSQL database (for several replicas)')
             [CompletionResult]::new('context', 'context', [CompletionResultType]::ParameterValue, 'Name remote authorities and choose the one commands talk to (remote mode)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -62,6 +64,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--issuer', '--issuer', [CompletionResultType]::ParameterName, 'The authority''s public URL, the `iss` of every descriptor [default: http://127.0.0.1:8421]')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -79,6 +82,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;key' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -103,6 +107,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;key;list' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -120,6 +125,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;key;generate' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -138,6 +144,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'How long the old active key stays published [default: max_ttl + leeway]; shorter is refused')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -155,6 +162,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;key;retire' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -173,6 +181,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (kept with the revocation)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -192,6 +201,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write to FILE (mode 0600 for a private key; never overwrites) instead of stdout')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -241,6 +251,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;server' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -274,6 +285,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--max-ttl', '--max-ttl', [CompletionResultType]::ParameterName, 'Longest descriptor lifetime for this server')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -294,6 +306,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--search', '--search', [CompletionResultType]::ParameterName, 'Case-insensitive substring of the name')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -313,6 +326,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;server;show' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -331,6 +345,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--max-ttl', '--max-ttl', [CompletionResultType]::ParameterName, 'Longest descriptor lifetime for this server')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -352,6 +367,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (shown with the status)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -370,6 +386,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (shown with the status)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -388,6 +405,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (shown with the status)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -406,6 +424,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (shown with the status)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -424,6 +443,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--page-size', '--page-size', [CompletionResultType]::ParameterName, 'Page size when reading from a registry URL (1–100)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -486,6 +506,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;client' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -516,6 +537,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Issuance rate limit, e.g. `60/min`')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -533,6 +555,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;client;list' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -550,6 +573,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;client;show' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -571,6 +595,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'Issuance rate limit, e.g. `60/min`')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -592,6 +617,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (kept with the status)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -609,6 +635,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;client;resume' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -626,6 +653,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;client;remove' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -643,6 +671,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;client;rotate-secret' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -699,6 +728,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;token' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -723,6 +753,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--expires', '--expires', [CompletionResultType]::ParameterName, 'Lifetime, e.g. 30d [default: does not expire]')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -740,6 +771,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;token;list' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -757,6 +789,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;token;revoke' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -798,6 +831,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Space-separated scopes')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -820,6 +854,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Print the descriptor alone (`jwt`; `-o json|yaml` prints its envelope) or a `.mcp.json` entry')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -842,6 +877,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--skip', '--skip', [CompletionResultType]::ParameterName, 'Leave a case out (repeatable), e.g. wrong_server_id for a server that checks no server id')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -862,6 +898,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--jwks', '--jwks', [CompletionResultType]::ParameterName, 'Check the signature against this JWKS (file or http(s) URL) instead of the local keys')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -885,6 +922,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--revocations', '--revocations', [CompletionResultType]::ParameterName, 'Also apply a signed revocation feed (the output of `mcpca revocations`)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -906,6 +944,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (kept with the revocation)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -924,6 +963,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only entries after this sequence number')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -946,6 +986,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'The newest N events')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -966,6 +1007,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;audit;verify' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -983,6 +1025,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;audit;export' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -1017,6 +1060,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The state file, YAML or JSON (`-` for stdin)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -1036,6 +1080,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write to FILE (never overwrites) instead of stdout; YAML unless `-o json`')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -1058,6 +1103,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format on stderr')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -1072,9 +1118,30 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'mcpca;migrate' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The target: a postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)')
+            [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'File holding the admin token for remote mode (and the token file of `context add`)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace whatever the target database holds (refused otherwise)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to confirmations (required without a terminal)')
+            [CompletionResult]::new('--no-input', '--no-input', [CompletionResultType]::ParameterName, 'Never prompt; fail where a prompt would be needed')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only data and errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'mcpca;context' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -1098,6 +1165,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'Base URL of the authority (what `mcpca serve` prints)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -1115,6 +1183,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;context;use' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -1133,6 +1202,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;context;list' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -1150,6 +1220,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;context;remove' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -1190,6 +1261,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
         'mcpca;completions' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
             [CompletionResult]::new('--registry', '--registry', [CompletionResultType]::ParameterName, 'Manage the authority at this URL over its admin API (remote mode) instead of the local one')
@@ -1221,6 +1293,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write the authority''s servers and clients as a file for `mcpca apply` (never secrets)')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the authority as an HTTP service (connect, JWKS, OAuth, registry API, admin API)')
+            [CompletionResult]::new('migrate', 'migrate', [CompletionResultType]::ParameterValue, 'Copy this machine''s SQLite authority into a PostgreSQL database (for several replicas)')
             [CompletionResult]::new('context', 'context', [CompletionResultType]::ParameterValue, 'Name remote authorities and choose the one commands talk to (remote mode)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -1384,6 +1457,9 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             break
         }
         'mcpca;help;serve' {
+            break
+        }
+        'mcpca;help;migrate' {
             break
         }
         'mcpca;help;context' {

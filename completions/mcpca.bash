@@ -55,6 +55,9 @@ _mcpca() {
             mcpca,key)
                 cmd="mcpca__subcmd__key"
                 ;;
+            mcpca,migrate)
+                cmd="mcpca__subcmd__migrate"
+                ;;
             mcpca,revocations)
                 cmd="mcpca__subcmd__revocations"
                 ;;
@@ -213,6 +216,9 @@ _mcpca() {
                 ;;
             mcpca__subcmd__help,key)
                 cmd="mcpca__subcmd__help__subcmd__key"
+                ;;
+            mcpca__subcmd__help,migrate)
+                cmd="mcpca__subcmd__help__subcmd__migrate"
                 ;;
             mcpca__subcmd__help,revocations)
                 cmd="mcpca__subcmd__help__subcmd__revocations"
@@ -461,7 +467,7 @@ _mcpca() {
 
     case "${cmd}" in
         mcpca)
-            opts="-o -y -q -h -V --home --config --output --yes --no-input --quiet --registry --token --token-file --help --version init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help"
+            opts="-o -y -q -h -V --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help --version init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -472,6 +478,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -503,7 +513,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__apply)
-            opts="-f -o -y -q -h --file --dry-run --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-f -o -y -q -h --file --dry-run --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -522,6 +532,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -553,7 +567,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__audit)
-            opts="-o -y -q -h --since --server --client --decision --limit --home --config --output --yes --no-input --quiet --registry --token --token-file --help verify export help"
+            opts="-o -y -q -h --since --server --client --decision --limit --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help verify export help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -587,6 +601,10 @@ _mcpca() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
@@ -615,7 +633,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__audit__subcmd__export)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -626,6 +644,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -713,7 +735,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__audit__subcmd__verify)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -724,6 +746,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -755,7 +781,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__check)
-            opts="-o -y -q -h --server --bearer --expect-revocation --revocation-wait --ttl --skip --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --server --bearer --expect-revocation --revocation-wait --ttl --skip --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -782,6 +808,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -813,7 +843,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__client)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help add list show update suspend resume remove rotate-secret help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help add list show update suspend resume remove rotate-secret help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -824,6 +854,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -855,7 +889,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__client__subcmd__add)
-            opts="-o -y -q -h --tenant --allow --max-ttl --rate --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --tenant --allow --max-ttl --rate --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -882,6 +916,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1053,7 +1091,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__client__subcmd__list)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1064,6 +1102,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1095,7 +1137,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__client__subcmd__remove)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1106,6 +1148,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1137,7 +1183,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__client__subcmd__resume)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1148,6 +1194,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1179,7 +1229,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__client__subcmd__rotate__subcmd__secret)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1190,6 +1240,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1221,7 +1275,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__client__subcmd__show)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1232,6 +1286,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1263,7 +1321,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__client__subcmd__suspend)
-            opts="-o -y -q -h --reason --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --reason --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1278,6 +1336,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1309,7 +1371,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__client__subcmd__update)
-            opts="-o -y -q -h --tenant --allow --max-ttl --rate --no-tenant --no-max-ttl --no-rate --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --tenant --allow --max-ttl --rate --no-tenant --no-max-ttl --no-rate --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1336,6 +1398,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1367,7 +1433,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__completions)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help bash elvish fish powershell zsh"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1378,6 +1444,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1409,7 +1479,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__connect)
-            opts="-o -y -q -h --ttl --client-id --client-secret-file --format --bearer --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --ttl --client-id --client-secret-file --format --bearer --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1436,6 +1506,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1467,7 +1541,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__context)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help add use list remove help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help add use list remove help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1478,6 +1552,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1509,7 +1587,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__context__subcmd__add)
-            opts="-o -y -q -h --url --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --url --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1524,6 +1602,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1639,7 +1721,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__context__subcmd__list)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1650,6 +1732,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1681,7 +1767,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__context__subcmd__remove)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1692,6 +1778,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1723,7 +1813,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__context__subcmd__use)
-            opts="-o -y -q -h --local --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --local --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1734,6 +1824,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1765,7 +1859,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__export)
-            opts="-o -y -q -h --out --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --out --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1780,6 +1874,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1811,7 +1909,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__help)
-            opts="init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help"
+            opts="init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2286,6 +2384,20 @@ _mcpca() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mcpca__subcmd__help__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mcpca__subcmd__help__subcmd__revocations)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -2539,7 +2651,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__init)
-            opts="-o -y -q -h --issuer --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --issuer --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2554,6 +2666,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2585,7 +2701,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__inspect)
-            opts="-o -y -q -h --jwks --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --jwks --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2600,6 +2716,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2631,7 +2751,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__issue)
-            opts="-o -y -q -h --server --ttl --client --tenant --scope --mcp-config --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --server --ttl --client --tenant --scope --mcp-config --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2665,6 +2785,10 @@ _mcpca() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
@@ -2693,7 +2817,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__key)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help list generate rotate retire revoke export help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help list generate rotate retire revoke export help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2704,6 +2828,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2735,7 +2863,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__key__subcmd__export)
-            opts="-o -y -q -h --public --private --out --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --public --private --out --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2754,6 +2882,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2785,7 +2917,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__key__subcmd__generate)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2796,6 +2928,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2939,7 +3075,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__key__subcmd__list)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2950,6 +3086,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2981,7 +3121,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__key__subcmd__retire)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2992,6 +3132,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3023,7 +3167,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__key__subcmd__revoke)
-            opts="-o -y -q -h --reason --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --reason --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3038,6 +3182,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3069,7 +3217,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__key__subcmd__rotate)
-            opts="-o -y -q -h --grace --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --grace --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3084,6 +3232,60 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --registry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcpca__subcmd__migrate)
+            opts="-o -y -q -h --to --force --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3115,7 +3317,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__revocations)
-            opts="-o -y -q -h --since --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --since --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3130,6 +3332,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3161,7 +3367,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__revoke)
-            opts="-o -y -q -h --jti --key --client --reason --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --jti --key --client --reason --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3188,6 +3394,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3219,7 +3429,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__serve)
-            opts="-o -y -q -h --listen --issuer --tls-cert --tls-key --log-format --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --listen --issuer --tls-cert --tls-key --log-format --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3253,6 +3463,10 @@ _mcpca() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
@@ -3281,7 +3495,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help add list show update remove suspend resume deprecate import help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help add list show update remove suspend resume deprecate import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3292,6 +3506,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3323,7 +3541,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server__subcmd__add)
-            opts="-o -y -q -h --url --version --description --title --file --max-ttl --verified --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --url --version --description --title --file --max-ttl --verified --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3361,6 +3579,10 @@ _mcpca() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
@@ -3389,7 +3611,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server__subcmd__deprecate)
-            opts="-o -y -q -h --reason --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --reason --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3404,6 +3626,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3589,7 +3815,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server__subcmd__import)
-            opts="-o -y -q -h --dry-run --page-size --summary --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --dry-run --page-size --summary --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3604,6 +3830,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3635,7 +3865,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server__subcmd__list)
-            opts="-o -y -q -h --status --search --include-deleted --latest --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --status --search --include-deleted --latest --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3654,6 +3884,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3685,7 +3919,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server__subcmd__remove)
-            opts="-o -y -q -h --reason --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --reason --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3700,6 +3934,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3731,7 +3969,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server__subcmd__resume)
-            opts="-o -y -q -h --reason --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --reason --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3746,6 +3984,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3777,7 +4019,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server__subcmd__show)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3788,6 +4030,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3819,7 +4065,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server__subcmd__suspend)
-            opts="-o -y -q -h --reason --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --reason --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3834,6 +4080,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3865,7 +4115,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__server__subcmd__update)
-            opts="-o -y -q -h --verified --unverified --max-ttl --no-max-ttl --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --verified --unverified --max-ttl --no-max-ttl --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3880,6 +4130,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3911,7 +4165,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__token)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help create list revoke help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help create list revoke help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3922,6 +4176,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3953,7 +4211,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__token__subcmd__create)
-            opts="-o -y -q -h --role --name --expires --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --role --name --expires --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3976,6 +4234,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4077,7 +4339,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__token__subcmd__list)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4088,6 +4350,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4119,7 +4385,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__token__subcmd__revoke)
-            opts="-o -y -q -h --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4130,6 +4396,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4161,7 +4431,7 @@ _mcpca() {
             return 0
             ;;
         mcpca__subcmd__verify)
-            opts="-o -y -q -h --audience --server-id --issuer --jwks --leeway --revocations --home --config --output --yes --no-input --quiet --registry --token --token-file --help"
+            opts="-o -y -q -h --audience --server-id --issuer --jwks --leeway --revocations --home --config --database-url --output --yes --no-input --quiet --registry --token --token-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4196,6 +4466,10 @@ _mcpca() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

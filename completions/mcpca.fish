@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mcpca_global_optspecs
-    string join \n home= config= o/output= y/yes no-input q/quiet registry= token= token-file= h/help V/version
+    string join \n home= config= database-url= o/output= y/yes no-input q/quiet registry= token= token-file= h/help V/version
 end
 
 function __fish_mcpca_needs_command
@@ -26,6 +26,7 @@ end
 
 complete -c mcpca -n "__fish_mcpca_needs_command" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_needs_command" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_needs_command" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_needs_command" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -53,12 +54,14 @@ complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "audit" -d 'Read and che
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "apply" -d 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "export" -d 'Write the authority\'s servers and clients as a file for `mcpca apply` (never secrets)'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "serve" -d 'Run the authority as an HTTP service (connect, JWKS, OAuth, registry API, admin API)'
+complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "migrate" -d 'Copy this machine\'s SQLite authority into a PostgreSQL database (for several replicas)'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "context" -d 'Name remote authorities and choose the one commands talk to (remote mode)'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c mcpca -n "__fish_mcpca_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand init" -l issuer -d 'The authority\'s public URL, the `iss` of every descriptor [default: http://127.0.0.1:8421]' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand init" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand init" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand init" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand init" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -71,6 +74,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand init" -s q -l quiet -d 'Prin
 complete -c mcpca -n "__fish_mcpca_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -90,6 +94,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_sub
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and not __fish_seen_subcommand_from list generate rotate retire revoke export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from list" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from list" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from list" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -102,6 +107,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcomm
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from generate" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from generate" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from generate" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from generate" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -115,6 +121,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcomm
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -l grace -d 'How long the old active key stays published [default: max_ttl + leeway]; shorter is refused' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -127,6 +134,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcomm
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from retire" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from retire" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from retire" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from retire" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -140,6 +148,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcomm
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -l reason -d 'Why (kept with the revocation)' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from revoke" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -154,6 +163,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcomm
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -l out -d 'Write to FILE (mode 0600 for a private key; never overwrites) instead of stdout' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -174,6 +184,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcomm
 complete -c mcpca -n "__fish_mcpca_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and not __fish_seen_subcommand_from add list show update remove suspend resume deprecate import help" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -202,6 +213,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l max-ttl -d 'Longest descriptor lifetime for this server' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -221,6 +233,7 @@ deleted\t''"
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -l search -d 'Case-insensitive substring of the name' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -235,6 +248,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from show" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from show" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from show" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -248,6 +262,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -l max-ttl -d 'Longest descriptor lifetime for this server' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -264,6 +279,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -l reason -d 'Why (shown with the status)' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -277,6 +293,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -l reason -d 'Why (shown with the status)' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from suspend" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -290,6 +307,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -l reason -d 'Why (shown with the status)' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from resume" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -303,6 +321,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -l reason -d 'Why (shown with the status)' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from deprecate" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -316,6 +335,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -l page-size -d 'Page size when reading from a registry URL (1–100)' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from import" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -340,6 +360,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand server; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and not __fish_seen_subcommand_from add list show update suspend resume remove rotate-secret help" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -365,6 +386,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -l rate -d 'Issuance rate limit, e.g. `60/min`' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -377,6 +399,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from list" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from list" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from list" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -389,6 +412,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from show" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from show" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from show" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -405,6 +429,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l rate -d 'Issuance rate limit, e.g. `60/min`' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from update" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -421,6 +446,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -l reason -d 'Why (kept with the status)' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -433,6 +459,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from suspend" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from resume" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from resume" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from resume" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from resume" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -445,6 +472,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from remove" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from remove" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from remove" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -457,6 +485,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from rotate-secret" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from rotate-secret" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from rotate-secret" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from rotate-secret" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -478,6 +507,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subc
 complete -c mcpca -n "__fish_mcpca_using_subcommand client; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -498,6 +528,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subco
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -l expires -d 'Lifetime, e.g. 30d [default: does not expire]' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -510,6 +541,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subco
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from list" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from list" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from list" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -522,6 +554,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subco
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from revoke" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from revoke" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from revoke" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand token; and __fish_seen_subcommand_from revoke" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -543,6 +576,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l tenant -d 'Tenant 
 complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l scope -d 'Space-separated scopes' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand issue" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -561,6 +595,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -l format -d 'Print
 mcp-json\t'`{"mcpServers":{NAME:{"type":"http","url":…,"headers":{…}}}}`'"
 complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand connect" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -587,6 +622,7 @@ alg_none\t'`alg: none`, no signature'
 revoked\t'A valid descriptor whose `jti` is in the revocation feed'"
 complete -c mcpca -n "__fish_mcpca_using_subcommand check" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand check" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand check" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand check" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -602,6 +638,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand check" -s h -l help -d 'Prin
 complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -l jwks -d 'Check the signature against this JWKS (file or http(s) URL) instead of the local keys' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand inspect" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -620,6 +657,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l leeway -d 'Clock 
 complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l revocations -d 'Also apply a signed revocation feed (the output of `mcpca revocations`)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -636,6 +674,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l client -d 'A clie
 complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l reason -d 'Why (kept with the revocation)' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -649,6 +688,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -s h -l help -d 'Pri
 complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -l since -d 'Only entries after this sequence number' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand revocations" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -667,6 +707,7 @@ deny\t''"
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l limit -d 'The newest N events' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -682,6 +723,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_s
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and not __fish_seen_subcommand_from verify export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from verify" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from verify" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from verify" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -694,6 +736,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subco
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from export" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from export" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from export" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -710,6 +753,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand audit; and __fish_seen_subco
 complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -s f -l file -d 'The state file, YAML or JSON (`-` for stdin)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -724,6 +768,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand apply" -s h -l help -d 'Prin
 complete -c mcpca -n "__fish_mcpca_using_subcommand export" -l out -d 'Write to FILE (never overwrites) instead of stdout; YAML unless `-o json`' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand export" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand export" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand export" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand export" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -742,6 +787,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -l log-format -d 'Log
 json\t'One JSON object per line'"
 complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -752,8 +798,24 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -s y -l yes -d 'Answe
 complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -s q -l quiet -d 'Print only data and errors'
 complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcpca -n "__fish_mcpca_using_subcommand migrate" -l to -d 'The target: a postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand migrate" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand migrate" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand migrate" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand migrate" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
+json\t'JSON, the admin API\'s shapes'
+yaml\t'YAML, the same shapes as JSON'"
+complete -c mcpca -n "__fish_mcpca_using_subcommand migrate" -l registry -d 'Manage the authority at this URL over its admin API (remote mode) instead of the local one' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand migrate" -l token -d 'Admin token for remote mode [env: MCPCA_TOKEN]; prefer --token-file (other users can see flags)' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand migrate" -l token-file -d 'File holding the admin token for remote mode (and the token file of `context add`)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand migrate" -l force -d 'Replace whatever the target database holds (refused otherwise)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand migrate" -s y -l yes -d 'Answer yes to confirmations (required without a terminal)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand migrate" -l no-input -d 'Never prompt; fail where a prompt would be needed'
+complete -c mcpca -n "__fish_mcpca_using_subcommand migrate" -s q -l quiet -d 'Print only data and errors'
+complete -c mcpca -n "__fish_mcpca_using_subcommand migrate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen_subcommand_from add use list remove help" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen_subcommand_from add use list remove help" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen_subcommand_from add use list remove help" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen_subcommand_from add use list remove help" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -772,6 +834,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand context; and not __fish_seen
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from add" -l url -d 'Base URL of the authority (what `mcpca serve` prints)' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from add" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from add" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from add" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -784,6 +847,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_sub
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from use" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from use" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from use" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from use" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -797,6 +861,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_sub
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from use" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from list" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from list" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from list" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -809,6 +874,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_sub
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from remove" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from remove" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from remove" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -826,6 +892,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_sub
 complete -c mcpca -n "__fish_mcpca_using_subcommand context; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
+complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -s o -l output -d 'Output format of commands that print data' -r -f -a "table\t'Aligned tables for people'
 json\t'JSON, the admin API\'s shapes'
 yaml\t'YAML, the same shapes as JSON'"
@@ -836,25 +903,26 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -s y -l yes -d 
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -s q -l quiet -d 'Print only data and errors'
 complete -c mcpca -n "__fish_mcpca_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "init" -d 'Create the authority: config.yaml, key-encryption key, database, an active and a next key'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "key" -d 'Manage signing keys (next → active → retiring → retired; revoked)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "server" -d 'Register and moderate MCP servers in the registry'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "client" -d 'Manage clients: the principals that ask for descriptors, and their policy'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "token" -d 'Manage admin API tokens (roles admin and reader)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "issue" -d 'Issue a Connect Descriptor for a server (prints the JWT)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "connect" -d 'Ask a remote authority for a descriptor with client credentials (what an MCP client does)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "check" -d 'Probe a live MCP server with valid and broken descriptors: does it verify as DESIGN §3 says?'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "inspect" -d 'Show a descriptor\'s header, claims, times and signature status (never fails on expiry)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "verify" -d 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "revoke" -d 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti), a client (--client) or a key (--key)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "revocations" -d 'Print the signed revocation feed (JWS) servers follow; `-o json|yaml|table` shows its entries'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "audit" -d 'Read and check the tamper-evident audit log'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "apply" -d 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "export" -d 'Write the authority\'s servers and clients as a file for `mcpca apply` (never secrets)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "serve" -d 'Run the authority as an HTTP service (connect, JWKS, OAuth, registry API, admin API)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "context" -d 'Name remote authorities and choose the one commands talk to (remote mode)'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve context completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "init" -d 'Create the authority: config.yaml, key-encryption key, database, an active and a next key'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "key" -d 'Manage signing keys (next → active → retiring → retired; revoked)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "server" -d 'Register and moderate MCP servers in the registry'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "client" -d 'Manage clients: the principals that ask for descriptors, and their policy'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "token" -d 'Manage admin API tokens (roles admin and reader)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "issue" -d 'Issue a Connect Descriptor for a server (prints the JWT)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "connect" -d 'Ask a remote authority for a descriptor with client credentials (what an MCP client does)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "check" -d 'Probe a live MCP server with valid and broken descriptors: does it verify as DESIGN §3 says?'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "inspect" -d 'Show a descriptor\'s header, claims, times and signature status (never fails on expiry)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "verify" -d 'Verify a descriptor exactly as an MCP server does: exit 0 valid, 1 invalid, 2 cannot check'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "revoke" -d 'Revoke a server (all versions or NAME@VERSION), a descriptor (--jti), a client (--client) or a key (--key)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "revocations" -d 'Print the signed revocation feed (JWS) servers follow; `-o json|yaml|table` shows its entries'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "audit" -d 'Read and check the tamper-evident audit log'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "apply" -d 'Make the authority match a declarative file (servers, statuses, limits, clients): plan, then apply'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "export" -d 'Write the authority\'s servers and clients as a file for `mcpca apply` (never secrets)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "serve" -d 'Run the authority as an HTTP service (connect, JWKS, OAuth, registry API, admin API)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "migrate" -d 'Copy this machine\'s SQLite authority into a PostgreSQL database (for several replicas)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "context" -d 'Name remote authorities and choose the one commands talk to (remote mode)'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mcpca -n "__fish_mcpca_using_subcommand help; and not __fish_seen_subcommand_from init key server client token issue connect check inspect verify revoke revocations audit apply export serve migrate context completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "list" -d 'List keys: kid, state, created, activated, retire-at'
 complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "generate" -d 'Create a `next` key: published in the JWKS, not yet signing'
 complete -c mcpca -n "__fish_mcpca_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "rotate" -d 'Promote `next` to `active`; the old active key retires once its descriptors have expired'

@@ -41,6 +41,13 @@ pub struct GlobalArgs {
     /// Path of config.yaml (default: in --home, or the platform's config dir).
     #[arg(long, global = true, env = "MCPCA_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Keep the authority in this PostgreSQL database instead of the home's SQLite file.
+    ///
+    /// A postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL (no TLS yet). Precedence:
+    /// --database-url > MCPCA_DATABASE_URL > `database_url` in config.yaml > the SQLite file.
+    /// The config file and the key-encryption key stay on each machine.
+    #[arg(long, global = true, env = "MCPCA_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<crate::config::DatabaseUrl>,
     /// Output format of commands that print data.
     #[arg(short, long, global = true, env = "MCPCA_OUTPUT", value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
@@ -126,11 +133,33 @@ pub enum Command {
     ///
     /// On an empty home it initialises itself and writes a one-time admin token to a 0600 file.
     Serve(ServeArgs),
+    /// Copy this machine's SQLite authority into a PostgreSQL database (for several replicas).
+    ///
+    /// Keys (still sealed under the KEK), servers, clients, admin tokens, revocations and the
+    /// audit chain are copied row for row in one transaction, hashes unchanged; then the row
+    /// counts and the audit chain of the copy are verified. The SQLite file is left as it is.
+    Migrate(MigrateArgs),
     /// Name remote authorities and choose the one commands talk to (remote mode).
     #[command(subcommand)]
     Context(ContextCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+}
+
+/// `mcpca migrate`.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  mcpca migrate --to postgres://mcpca@db.internal:5432/mcpca
+  MCPCA_DATABASE_URL=postgres://mcpca@db.internal:5432/mcpca mcpca audit verify   # then run every replica with it
+
+Stop `mcpca serve` on this machine first: changes made during the copy are not in it.")]
+pub struct MigrateArgs {
+    /// The target: a postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL.
+    #[arg(long, value_name = "URL")]
+    pub to: crate::config::DatabaseUrl,
+    /// Replace whatever the target database holds (refused otherwise).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `mcpca context …`.

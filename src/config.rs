@@ -23,12 +23,63 @@ pub struct Paths {
     pub kek_file: PathBuf,
     /// `registry.db`.
     pub database: PathBuf,
+    /// A PostgreSQL database instead of the SQLite file (`--database-url`,
+    /// `MCPCA_DATABASE_URL`, or `database_url` in the config file).
+    pub database_url: Option<DatabaseUrl>,
+}
+
+/// A `postgres://` URL. Its password never shows in `Debug` or messages ([`DatabaseUrl::redacted`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// Check the scheme; the rest is parsed when the store opens.
+    pub fn parse(url: &str) -> Result<Self> {
+        let url = url.trim();
+        if !crate::store::is_postgres_url(url) {
+            return Err(Error::invalid(
+                "the database URL must start with postgres:// or postgresql://",
+                "give a URL like postgres://USER@HOST:5432/DATABASE; without one, the SQLite file of the home is used",
+            ));
+        }
+        Ok(DatabaseUrl(url.to_owned()))
+    }
+
+    /// The URL as given (with any password: for connecting only).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with its password replaced by `***`.
+    pub fn redacted(&self) -> String {
+        match url::Url::parse(&self.0) {
+            Ok(mut u) if u.password().is_some() => {
+                let _ = u.set_password(Some("***"));
+                u.to_string()
+            }
+            Ok(u) => u.to_string(),
+            Err(_) => "postgres://<unparsable URL>".into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({})", self.redacted())
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        DatabaseUrl::parse(s).map_err(|e| e.to_string())
+    }
 }
 
 impl Paths {
     /// Everything under one folder (`--home`, `MCPCA_HOME`).
     pub fn in_home(home: &Path) -> Self {
-        Paths { config_file: home.join("config.yaml"), kek_file: home.join("kek"), database: home.join("registry.db") }
+        Paths { config_file: home.join("config.yaml"), kek_file: home.join("kek"), database: home.join("registry.db"), database_url: None }
     }
 
     /// The platform's locations (`directories::ProjectDirs` for dev/mcpca/mcpca).
@@ -39,6 +90,7 @@ impl Paths {
             config_file: dirs.config_dir().join("config.yaml"),
             kek_file: dirs.config_dir().join("kek"),
             database: dirs.data_dir().join("registry.db"),
+            database_url: None,
         })
     }
 
@@ -81,6 +133,10 @@ pub struct FileConfig {
     /// Path of the KEK file (relative to the config file's folder).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kek_file: Option<PathBuf>,
+    /// A `postgres://` URL: keep the authority in PostgreSQL instead of the SQLite file
+    /// (`--database-url` and `MCPCA_DATABASE_URL` take precedence).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
     /// Named remote authorities (`mcpca context add`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub contexts: BTreeMap<String, ContextConfig>,
@@ -303,4 +359,23 @@ fn locate_error(text: &str, err: &serde_norway::Error) -> String {
         };
     }
     err.to_string()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_hide_their_password() {
+        let u = DatabaseUrl::parse(" postgres://mcpca:s3cret@db.internal:5432/mcpca?connect_timeout=5 ").unwrap();
+        assert_eq!(u.expose(), "postgres://mcpca:s3cret@db.internal:5432/mcpca?connect_timeout=5");
+        assert_eq!(u.redacted(), "postgres://mcpca:***@db.internal:5432/mcpca?connect_timeout=5");
+        assert!(!format!("{u:?}").contains("s3cret"));
+        assert_eq!(DatabaseUrl::parse("postgresql://db/x").unwrap().redacted(), "postgresql://db/x");
+        let err = DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap_err().to_string();
+        assert!(err.contains("postgres://"), "{err}");
+        // Through clap's parser too (the --database-url flag).
+        assert!("mysql://x".parse::<DatabaseUrl>().is_err());
+    }
 }

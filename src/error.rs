@@ -173,7 +173,7 @@ impl Error {
             Error::Store(m) if m.contains(STORE_READ_ONLY) => {
                 Some("make the database file and its folder writable (mount, permissions, `chattr -i`), then retry; nothing was changed".into())
             }
-            Error::Store(_) => Some("check that the database file is writable and not corrupt".into()),
+            Error::Store(_) => Some("check that the database (the SQLite file, or the PostgreSQL server) is reachable, writable and not corrupt".into()),
             Error::SchemaTooNew { .. } => Some("upgrade mcpca to the version that wrote this database".into()),
             Error::Io { .. } | Error::Crypto(_) => None,
         }

@@ -28,6 +28,7 @@ mod inspect;
 mod issue;
 mod key;
 mod keysource;
+mod migrate;
 mod revoke;
 mod serve;
 mod server;
@@ -236,7 +237,8 @@ pub fn read_token(arg: &str) -> Result<String> {
 
 /// Run a parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
-    let paths = Paths::resolve(cli.global.home.as_deref(), cli.global.config.as_deref())?;
+    let mut paths = Paths::resolve(cli.global.home.as_deref(), cli.global.config.as_deref())?;
+    paths.database_url.clone_from(&cli.global.database_url);
     let ctx = Ctx { global: cli.global, clock: crate::clock::from_env()?, paths };
     match cli.command {
         Command::Init(a) => init::run(&ctx, a).await,
@@ -258,6 +260,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             ctx.local_only("`mcpca serve` serves this machine's authority")?;
             serve::run(&ctx, a).await
         }
+        Command::Migrate(a) => migrate::run(&ctx, a).await,
         Command::Context(c) => context::run(&ctx, c),
         Command::Completions(a) => completions::run(&ctx, a),
     }

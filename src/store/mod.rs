@@ -10,8 +10,10 @@ use crate::keys::KeyState;
 use crate::model::{Revocation, RevocationKind, Status};
 use crate::Result;
 
+pub mod postgres;
 pub mod sqlite;
 
+pub use postgres::{is_postgres_url, PgStore};
 pub use sqlite::SqliteStore;
 
 /// A signing key as stored. `sealed_private` is the KEK-encrypted seed; it is dropped when the
@@ -279,6 +281,71 @@ pub struct RateCheck {
     pub client: String,
     pub since: i64,
     pub limit: u32,
+}
+
+/// An audit event exactly as stored (its `details` text unparsed), for copying a chain
+/// between backends without touching a hashed byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawAuditRow {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub decision: Option<String>,
+    pub code: Option<String>,
+    pub details: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Every row of an authority, in insertion order (`mcpca migrate`).
+#[derive(Debug, Clone, Default)]
+pub struct Dump {
+    pub meta: Vec<(String, Vec<u8>)>,
+    pub keys: Vec<KeyRow>,
+    pub servers: Vec<ServerNameRow>,
+    pub versions: Vec<ServerVersionRow>,
+    /// `(url, name, version)`.
+    pub remote_urls: Vec<(String, String, String)>,
+    pub revocations: Vec<Revocation>,
+    /// Highest revocation `seq` ever given (kept across pruning).
+    pub revocation_seq: i64,
+    pub clients: Vec<ClientRow>,
+    pub tokens: Vec<TokenRow>,
+    pub audit: Vec<RawAuditRow>,
+}
+
+/// Rows per table, as counted in a database (`mcpca migrate` compares source and target).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TableCounts {
+    pub meta: u64,
+    pub keys: u64,
+    pub servers: u64,
+    pub server_versions: u64,
+    pub remote_urls: u64,
+    pub revocations: u64,
+    pub clients: u64,
+    pub admin_tokens: u64,
+    pub audit: u64,
+}
+
+impl Dump {
+    /// Rows per table of this dump.
+    pub fn counts(&self) -> TableCounts {
+        let n = |l: usize| l as u64;
+        TableCounts {
+            meta: n(self.meta.len()),
+            keys: n(self.keys.len()),
+            servers: n(self.servers.len()),
+            server_versions: n(self.versions.len()),
+            remote_urls: n(self.remote_urls.len()),
+            revocations: n(self.revocations.len()),
+            clients: n(self.clients.len()),
+            admin_tokens: n(self.tokens.len()),
+            audit: n(self.audit.len()),
+        }
+    }
 }
 
 /// Persistence of an authority. Every method is one transaction.

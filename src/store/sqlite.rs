@@ -146,6 +146,88 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Every row, in insertion order, read in one transaction (`mcpca migrate`).
+    pub async fn dump(&self) -> Result<Dump> {
+        self.run(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+            let c: &Connection = &tx;
+            let dump = Dump {
+                meta: all(c, "SELECT key, value FROM meta ORDER BY key", [], |r| Ok((r.get(0)?, r.get(1)?)))?,
+                keys: all(c, "SELECT * FROM keys ORDER BY rowid", [], key_from_row)?,
+                servers: all(
+                    c,
+                    "SELECT name, status, status_reason, status_changed_at, verified, max_ttl, created_at, updated_at FROM servers ORDER BY rowid",
+                    [],
+                    |r| {
+                        let max_ttl: Option<i64> = r.get(5)?;
+                        Ok(ServerNameRow {
+                            name: r.get(0)?,
+                            status: status(r, 1)?,
+                            status_reason: r.get(2)?,
+                            status_changed_at: r.get(3)?,
+                            verified: r.get(4)?,
+                            max_ttl: max_ttl.map(|s| Dur(s.unsigned_abs())),
+                            created_at: r.get(6)?,
+                            updated_at: r.get(7)?,
+                        })
+                    },
+                )?,
+                versions: all(
+                    c,
+                    "SELECT name, version, document, endpoint, status, status_reason, status_changed_at, published_at, updated_at, is_latest \
+                     FROM server_versions ORDER BY rowid",
+                    [],
+                    |r| {
+                        Ok(ServerVersionRow {
+                            name: r.get(0)?,
+                            version: r.get(1)?,
+                            document: r.get(2)?,
+                            endpoint: r.get(3)?,
+                            status: status(r, 4)?,
+                            status_reason: r.get(5)?,
+                            status_changed_at: r.get(6)?,
+                            published_at: r.get(7)?,
+                            updated_at: r.get(8)?,
+                            is_latest: r.get(9)?,
+                        })
+                    },
+                )?,
+                remote_urls: all(c, "SELECT url, name, version FROM remote_urls ORDER BY rowid", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?,
+                revocations: all(c, "SELECT * FROM revocations ORDER BY seq", [], revocation_from_row)?,
+                revocation_seq: c
+                    .query_row("SELECT seq FROM sqlite_sequence WHERE name = 'revocations'", [], |r| r.get::<_, i64>(0))
+                    .optional()?
+                    .unwrap_or(0),
+                clients: all(c, "SELECT * FROM clients ORDER BY rowid", [], client_from_row)?,
+                tokens: all(c, "SELECT * FROM admin_tokens ORDER BY rowid", [], token_from_row)?,
+                audit: all(
+                    c,
+                    "SELECT seq, at, actor, action, target, decision, code, details, prev_hash, hash FROM audit ORDER BY seq",
+                    [],
+                    |r| {
+                        Ok(RawAuditRow {
+                            seq: r.get(0)?,
+                            at: r.get(1)?,
+                            actor: r.get(2)?,
+                            action: r.get(3)?,
+                            target: r.get(4)?,
+                            decision: r.get(5)?,
+                            code: r.get(6)?,
+                            details: r.get(7)?,
+                            prev_hash: r.get(8)?,
+                            hash: r.get(9)?,
+                        })
+                    },
+                )?,
+            };
+            tx.commit()?;
+            Ok(dump)
+        })
+        .await
+    }
+}
+
 /// Append events after the current head of the chain.
 fn append_audit(tx: &Connection, events: Vec<NewAuditEvent>) -> Result<Vec<i64>> {
     if events.is_empty() {

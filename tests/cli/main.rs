@@ -9,5 +9,6 @@ mod inspect_verify;
 mod issue;
 mod keys;
 mod output;
+mod postgres;
 mod revoke;
 mod servers;

@@ -4,6 +4,7 @@
 
 mod attacks;
 mod keys_lifecycle;
+mod pg;
 mod rfc8037;
 mod story;
 mod verify;

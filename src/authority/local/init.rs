@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::config::{validate_issuer, FileConfig, Overrides, Paths, Settings};
 use crate::fsutil;
 use crate::keys::{Kek, KeyState};
-use crate::store::{SqliteStore, Store};
+use crate::store::{PgStore, SqliteStore, Store};
 use crate::{Error, Result};
 
 /// What `init` did.
@@ -65,7 +65,18 @@ pub async fn init(paths: &Paths, issuer: Option<&str>, clock: Arc<dyn Clock>) ->
         }
     };
     let settings = Settings::resolve(&file, &Overrides::default())?;
-    let paths = effective_paths(paths, &file);
+    let paths = effective_paths(paths, &file)?;
+
+    // A PostgreSQL database is connected (and migrated) first: whether it holds keys already
+    // decides, as the SQLite file's existence does, whether a missing KEK may be created.
+    let pg = match &paths.database_url {
+        Some(url) => Some((PgStore::connect(url.expose()).await?, url.redacted())),
+        None => None,
+    };
+    let (db_has_keys, db_where) = match &pg {
+        Some((store, url)) => (store.get_meta(META_KEK_CHECK).await?.is_some(), url.clone()),
+        None => (paths.database.exists(), paths.database.display().to_string()),
+    };
 
     // 2. the KEK
     let kek_source = KekSource::detect(&paths.kek_file);
@@ -75,15 +86,10 @@ pub async fn init(paths: &Paths, issuer: Option<&str>, clock: Arc<dyn Clock>) ->
     };
     if let KekSource::File(path) = &kek_source {
         if !path.exists() {
-            let db_has_keys = paths.database.exists();
             if db_has_keys {
                 return Err(Error::invalid(
-                    format!(
-                        "the database {} exists but the key-encryption key file {} is missing",
-                        paths.database.display(),
-                        path.display()
-                    ),
-                    "restore the `kek` file or set MCPCA_KEK; init will not create a new key that cannot open the stored keys",
+                    format!("the database {db_where} exists but the key-encryption key file {} is missing", path.display()),
+                    "restore the `kek` file or set MCPCA_KEK (every replica of a shared database needs the same one); init will not create a new key that cannot open the stored keys",
                 ));
             }
             let kek = Kek::generate();
@@ -93,19 +99,30 @@ pub async fn init(paths: &Paths, issuer: Option<&str>, clock: Arc<dyn Clock>) ->
     }
 
     // 3. the database
-    let new_db = !paths.database.exists();
-    if new_db {
-        // Born 0600: it holds the sealed signing keys (SQLite gives its -wal/-shm files the same mode).
-        fsutil::create_secret(&paths.database, b"")?;
-    }
-    let store = SqliteStore::open(&paths.database, true)?;
-    if new_db {
-        created.push(format!("database {}", paths.database.display()));
-    }
+    let store: Arc<dyn Store> = match pg {
+        Some((store, url)) => {
+            if !db_has_keys {
+                created.push(format!("database {url} (PostgreSQL)"));
+            }
+            Arc::new(store)
+        }
+        None => {
+            let new_db = !paths.database.exists();
+            if new_db {
+                // Born 0600: it holds the sealed signing keys (SQLite gives its -wal/-shm files the same mode).
+                fsutil::create_secret(&paths.database, b"")?;
+            }
+            let store = SqliteStore::open(&paths.database, true)?;
+            if new_db {
+                created.push(format!("database {}", paths.database.display()));
+            }
+            Arc::new(store)
+        }
+    };
     let kek = kek_source.load()?;
     // On an existing database this writes nothing, and the check below refuses a wrong KEK.
     store.put_meta_if_absent(META_KEK_CHECK, &kek.check_value()?).await?;
-    let authority = LocalAuthority::with_store(Arc::new(store), settings.clone(), clock, paths.clone(), KekSource::Given(kek));
+    let authority = LocalAuthority::with_store(store, settings.clone(), clock, paths.clone(), KekSource::Given(kek));
     authority.kek().await?;
 
     // 4. an active and a next key, on a fresh key table only: an existing lifecycle is never touched.
@@ -128,7 +145,7 @@ pub async fn init(paths: &Paths, issuer: Option<&str>, clock: Arc<dyn Clock>) ->
         changed: !created.is_empty(),
         created,
         config_file: paths.config_file.display().to_string(),
-        database: paths.database.display().to_string(),
+        database: db_where,
         kek: kek_where,
         issuer: settings.issuer,
         active_kid: active,

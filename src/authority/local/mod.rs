@@ -10,7 +10,7 @@ use super::*;
 use crate::clock::Clock;
 use crate::config::{relative_to, FileConfig, Overrides, Paths, Settings};
 use crate::keys::Kek;
-use crate::store::{SqliteStore, Store};
+use crate::store::{PgStore, SqliteStore, Store};
 use crate::{Error, Result};
 
 mod audit;
@@ -19,6 +19,7 @@ mod clients;
 mod init;
 mod issue;
 mod keys;
+mod migrate;
 mod probe;
 mod servers;
 mod snapshot;
@@ -29,6 +30,7 @@ pub use snapshot::POLL_INTERVAL;
 /// The authority's client rules, for checks made before any change (`mcpca apply`).
 pub(crate) use clients::{validate_id as validate_client_id, validate_policy as validate_client_policy};
 pub use init::{init, InitReport};
+pub use migrate::{migrate, MigrateReport};
 
 /// Walk the whole audit log, page by page, in order (`audit export`).
 pub async fn export_audit(a: &LocalAuthority, f: impl FnMut(&[crate::audit::AuditEvent]) -> Result<()>) -> Result<()> {
@@ -102,8 +104,9 @@ pub struct LocalAuthority {
     hot: Option<Arc<snapshot::HotPath>>,
 }
 
-/// Resolved locations of an authority's files after the config file is applied.
-fn effective_paths(paths: &Paths, file: &FileConfig) -> Paths {
+/// Resolved locations of an authority's files after the config file is applied (a database
+/// URL given by flag or environment wins over the file's).
+fn effective_paths(paths: &Paths, file: &FileConfig) -> Result<Paths> {
     let mut p = paths.clone();
     if let Some(db) = &file.database {
         p.database = relative_to(&paths.config_file, db);
@@ -111,7 +114,23 @@ fn effective_paths(paths: &Paths, file: &FileConfig) -> Paths {
     if let Some(k) = &file.kek_file {
         p.kek_file = relative_to(&paths.config_file, k);
     }
-    p
+    if p.database_url.is_none() {
+        if let Some(url) = file.database_url.as_deref().filter(|u| !u.trim().is_empty()) {
+            p.database_url = Some(
+                crate::config::DatabaseUrl::parse(url)
+                    .map_err(|e| Error::Config(format!("{}: database_url: {e}", paths.config_file.display())))?,
+            );
+        }
+    }
+    Ok(p)
+}
+
+/// The store `paths` name: PostgreSQL when a database URL is set, else the SQLite file.
+fn open_store(paths: &Paths, create: bool) -> Result<Arc<dyn Store>> {
+    Ok(match &paths.database_url {
+        Some(url) => Arc::new(PgStore::new(url.expose())?),
+        None => Arc::new(SqliteStore::open(&paths.database, create)?),
+    })
 }
 
 impl LocalAuthority {
@@ -119,8 +138,8 @@ impl LocalAuthority {
     pub fn open(paths: &Paths, overrides: &Overrides, clock: Arc<dyn Clock>) -> Result<Self> {
         let file = FileConfig::load(&paths.config_file)?;
         let file_cfg = file.clone().unwrap_or_default();
-        let paths = effective_paths(paths, &file_cfg);
-        if file.is_none() || !paths.database.exists() {
+        let paths = effective_paths(paths, &file_cfg)?;
+        if file.is_none() || (paths.database_url.is_none() && !paths.database.exists()) {
             let home = paths.config_file.parent().map(PathBuf::from).unwrap_or_default();
             return Err(Error::NotInitialized(home));
         }
@@ -128,9 +147,9 @@ impl LocalAuthority {
             Error::Config(m) => Error::Config(format!("{m} (settings from {} and MCPCA_* variables)", paths.config_file.display())),
             e => e,
         })?;
-        let store = SqliteStore::open(&paths.database, false)?;
+        let store = open_store(&paths, false)?;
         let kek_source = KekSource::detect(&paths.kek_file);
-        Ok(Self::with_store(Arc::new(store), settings, clock, paths, kek_source))
+        Ok(Self::with_store(store, settings, clock, paths, kek_source))
     }
 
     /// An authority over any store (tests, other backends).
@@ -170,6 +189,12 @@ impl LocalAuthority {
             return Ok(());
         }
         self.kek().await?;
+        if self.paths.database_url.is_some() {
+            // The snapshot and the group commit read the SQLite file; on PostgreSQL every
+            // issuance goes through the store (`Store::record_issue`) until they are built for it.
+            tracing::info!("PostgreSQL store: issuing through the database, without the in-memory snapshot");
+            return Ok(());
+        }
         let kek = self.kek.get().cloned().ok_or_else(|| Error::Store("key-encryption key not loaded".into()))?;
         let connect_url = crate::registry::catalog::connect_url(&self.settings.issuer);
         self.hot = Some(snapshot::HotPath::start(&self.paths.database, kek, connect_url).await?);

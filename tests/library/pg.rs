@@ -1,0 +1,111 @@
+//! The PostgreSQL backend: the same story as SQLite, its migrations, and several writers at
+//! once. Each test has a schema of its own (`tests/common/pgdb.rs`); without
+//! `MCPCA_TEST_DATABASE_URL` they say so and pass.
+
+#[path = "../common/pgdb.rs"]
+mod pgdb;
+
+use mcpca::audit::{verify_chain, Decision, NewAuditEvent, GENESIS};
+use mcpca::store::{PgStore, RateCheck, Store};
+use mcpca::Error;
+use pgdb::TestDb;
+
+// Multi-threaded: the schema is dropped synchronously at the end while the connections' tasks
+// still need to run to close.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_story() {
+    let Some(db) = TestDb::create("postgres_story") else { return };
+    let s = PgStore::connect(&db.url).await.unwrap();
+    crate::story::story(&s).await;
+    // Revocation seqs survive pruning, as SQLite's AUTOINCREMENT does.
+    let seq = s.revocation_seq().await.unwrap();
+    assert!(seq >= 3, "{seq}");
+    assert!(s.prune_revocations(i64::MAX).await.unwrap() > 0);
+    assert!(s.list_revocations(0).await.unwrap().is_empty());
+    assert_eq!(s.revocation_seq().await.unwrap(), seq);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_migrates_once_and_refuses_a_newer_schema() {
+    let Some(db) = TestDb::create("postgres_migrates_once_and_refuses_a_newer_schema") else { return };
+    // Two processes starting together: both open, the schema is created once.
+    let (a, b) = tokio::join!(PgStore::connect(&db.url), PgStore::connect(&db.url));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.put_meta_if_absent("k", b"v").await.unwrap());
+    assert_eq!(b.get_meta("k").await.unwrap().as_deref(), Some(&b"v"[..]));
+    // Opening again leaves the data alone.
+    let c = PgStore::connect(&db.url).await.unwrap();
+    assert_eq!(c.get_meta("k").await.unwrap().as_deref(), Some(&b"v"[..]));
+
+    db.exec("UPDATE mcpca_schema SET version = 999");
+    let err = PgStore::connect(&db.url).await.unwrap_err();
+    assert!(matches!(err, Error::SchemaTooNew { found: 999, .. }), "{err}");
+    assert!(err.to_string().contains("newer than this mcpca understands"), "{err}");
+    // A lazily connecting store reports it at its first use.
+    let lazy = PgStore::new(&db.url).unwrap();
+    assert!(matches!(lazy.get_meta("k").await.unwrap_err(), Error::SchemaTooNew { .. }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_bad_urls_are_refused_clearly() {
+    let err = PgStore::new("mysql://x@y/z").unwrap_err();
+    assert!(err.to_string().contains("postgres://"), "{err}");
+    let err = PgStore::new("postgres://u:s3cret@127.0.0.1:5432/db?sslmode=require").unwrap_err();
+    assert!(err.to_string().contains("TLS"), "{err}");
+    // Nothing listens on port 1: the message names the target, never the password.
+    let err = PgStore::connect("postgres://u:s3cret@127.0.0.1:1/db?connect_timeout=5").await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("cannot connect to PostgreSQL at u@127.0.0.1:1/db"), "{text}");
+    assert!(!text.contains("s3cret"), "{text}");
+    let debug = format!("{:?}", PgStore::new("postgres://u:s3cret@127.0.0.1:1/db").unwrap());
+    assert!(!debug.contains("s3cret"), "{debug}");
+}
+
+/// Two processes (two pools) appending at once: one chain, every event in it, in one order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_two_writers_keep_one_chain() {
+    let Some(db) = TestDb::create("postgres_two_writers_keep_one_chain") else { return };
+    let a = PgStore::connect(&db.url).await.unwrap();
+    let b = PgStore::connect(&db.url).await.unwrap();
+    let write = |s: PgStore, who: &'static str| async move {
+        for i in 0..40 {
+            let e = NewAuditEvent::new(i, who, "test.write", format!("{who}-{i}"));
+            if i % 2 == 0 {
+                s.append_audit(vec![e.clone(), e]).await.unwrap();
+            } else {
+                s.record_issue(e.decision(Decision::Allow, None), None).await.unwrap().unwrap();
+            }
+        }
+    };
+    let (x, y) = tokio::join!(tokio::spawn(write(a.clone(), "a")), tokio::spawn(write(b.clone(), "b")));
+    x.unwrap();
+    y.unwrap();
+    let all = a.audit_page(0, 10_000).await.unwrap();
+    assert_eq!(all.len(), 120);
+    assert_eq!(verify_chain(&all, GENESIS).unwrap(), 120);
+    assert!(all.iter().zip(1..).all(|(e, n)| e.seq == n), "seqs are 1..=120 without a gap");
+}
+
+/// Concurrent issuers cannot overshoot a client's rate: the check runs under the chain's lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_rate_check_is_exact_across_processes() {
+    let Some(db) = TestDb::create("postgres_rate_check_is_exact_across_processes") else { return };
+    let stores = [PgStore::connect(&db.url).await.unwrap(), PgStore::connect(&db.url).await.unwrap()];
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let s = stores[i % 2].clone();
+        tasks.push(tokio::spawn(async move {
+            let e = NewAuditEvent::new(100, "bot", "issue", "io.github.acme/weather@1.0.0").decision(Decision::Allow, None);
+            s.record_issue(e, Some(RateCheck { client: "bot".into(), since: 41, limit: 5 })).await.unwrap()
+        }));
+    }
+    let mut allowed = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => allowed += 1,
+            Err((n, oldest)) => assert_eq!((n, oldest), (5, Some(100))),
+        }
+    }
+    assert_eq!(allowed, 5);
+    assert_eq!(stores[0].issued_since("bot", 0).await.unwrap(), (5, Some(100)));
+}
