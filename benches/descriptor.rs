@@ -324,17 +324,18 @@ fn main() {
     let decoded = jsonwebtoken::decode::<Claims>(&token, &jwt_dec, &validation).unwrap();
     assert_eq!(decoded.claims, claims, "jsonwebtoken must verify the descriptor and read the same claims");
 
-    let Comparison { base, case, ratio } = compare(
-        || jsonwebtoken::encode(&jwt_header, black_box(&claims), &jwt_enc).unwrap(),
-        || signer.sign(black_box(&claims)),
-        total,
-    );
+    let Comparison { base, case, ratio } =
+        compare(|| jsonwebtoken::encode(&jwt_header, black_box(&claims), &jwt_enc).unwrap(), || signer.sign(black_box(&claims)), total);
     line("jsonwebtoken::encode(EdDSA)", base);
     line("DescriptorSigner::sign(&claims)", case);
     println!("  ratio {ratio:.3} of jsonwebtoken (above 1: mcpca is faster)\n");
     figures.push(
-        Figure::new("descriptor.sign_vs_jsonwebtoken", SECTION, "DescriptorSigner::sign", case.ops(), "ops/s", Better::Higher)
-            .baseline("jsonwebtoken::encode (EdDSA)", base.ops(), ratio, "× jsonwebtoken"),
+        Figure::new("descriptor.sign_vs_jsonwebtoken", SECTION, "DescriptorSigner::sign", case.ops(), "ops/s", Better::Higher).baseline(
+            "jsonwebtoken::encode (EdDSA)",
+            base.ops(),
+            ratio,
+            "× jsonwebtoken",
+        ),
     );
 
     let Comparison { base, case, ratio } = compare(

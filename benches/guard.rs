@@ -230,12 +230,26 @@ fn main() {
     );
     const SECTION: &str = "guard (tools/call on the example MCP server, in process)";
     report::write(&[
-        report::Figure::new("guard.cached", SECTION, "tool call, guard, cached descriptor (p50)", p_cached / 1e3, "us", report::Better::Lower)
-            .baseline("same call, no guard", p_bare / 1e3, ratio, "× no guard")
-            .target("<= 1.05×", ratio <= 1.05),
-        report::Figure::new("guard.first_seen", SECTION, "tool call, guard, first-seen descriptor (p50)", p_fresh / 1e3, "us", report::Better::Lower)
-            .baseline("raw verify_strict", p_sig / 1e3, per_sig, "extra over cached ÷ verify_strict")
-            .target("one signature check (<= 1.2)", per_sig <= 1.2),
+        report::Figure::new(
+            "guard.cached",
+            SECTION,
+            "tool call, guard, cached descriptor (p50)",
+            p_cached / 1e3,
+            "us",
+            report::Better::Lower,
+        )
+        .baseline("same call, no guard", p_bare / 1e3, ratio, "× no guard")
+        .target("<= 1.05×", ratio <= 1.05),
+        report::Figure::new(
+            "guard.first_seen",
+            SECTION,
+            "tool call, guard, first-seen descriptor (p50)",
+            p_fresh / 1e3,
+            "us",
+            report::Better::Lower,
+        )
+        .baseline("raw verify_strict", p_sig / 1e3, per_sig, "extra over cached ÷ verify_strict")
+        .target("one signature check (<= 1.2)", per_sig <= 1.2),
     ])
     .unwrap();
     stop.cancel();

@@ -150,9 +150,16 @@ fn main() -> Result<(), Box<dyn Error>> {
     .target("<= 10 s", import.as_secs_f64() <= IMPORT_TARGET_S)];
     for (id, label, d) in [("list", "server list", table), ("list_json", "server list -o json", json)] {
         figures.push(
-            report::Figure::new(format!("cli.server_{id}.n{n}"), SECTION, format!("mcpca {label} ({n} servers)"), ms(d), "ms", report::Better::Lower)
-                .baseline("server list --search <nothing>", ms(empty), ms(d) / ms(empty), "× empty list")
-                .target("<= 300 ms", ms(d) <= LIST_TARGET_MS),
+            report::Figure::new(
+                format!("cli.server_{id}.n{n}"),
+                SECTION,
+                format!("mcpca {label} ({n} servers)"),
+                ms(d),
+                "ms",
+                report::Better::Lower,
+            )
+            .baseline("server list --search <nothing>", ms(empty), ms(d) / ms(empty), "× empty list")
+            .target("<= 300 ms", ms(d) <= LIST_TARGET_MS),
         );
     }
     report::write(&figures)?;

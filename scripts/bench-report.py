@@ -96,7 +96,7 @@ def http_figures(raw, meta):
             {
                 "id": f"serve.rss.n{rss['servers']}",
                 "section": sec,
-                "label": f"mcpca serve peak RSS ({rss['servers']:,} servers)",
+                "label": f"mcpca serve peak RSS, after the load ({rss['servers']:,} servers; {rss.get('now', 0):.0f} MB at the end)",
                 "value": rss["value"],
                 "unit": "MB",
                 "better": "lower",
@@ -181,7 +181,9 @@ def rows(summary):
                 base += ": " + fmt_value(bv, f["unit"], f.get("baseline_p50_ms"), f.get("baseline_p99_ms"))
         ratio = ""
         if f.get("ratio") is not None:
-            ratio = f"{f['ratio']:.3g}{f.get('ratio_label') or ''}"
+            r, what = f["ratio"], f.get("ratio_label") or ""
+            ratio = f"{r:,.0f}" if r >= 100 else f"{r:.3g}"
+            ratio += what if what.startswith("×") else f" ({what})" if what else ""
         target = ""
         if f.get("target"):
             target = f"{f['target']}: {'met' if f.get('met') else 'NOT met'}"

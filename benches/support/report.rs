@@ -44,7 +44,14 @@ pub struct Figure {
 }
 
 impl Figure {
-    pub fn new(id: impl Into<String>, section: &'static str, label: impl Into<String>, value: f64, unit: &'static str, better: Better) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        section: &'static str,
+        label: impl Into<String>,
+        value: f64,
+        unit: &'static str,
+        better: Better,
+    ) -> Self {
         Figure {
             id: id.into(),
             section,
