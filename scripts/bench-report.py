@@ -107,7 +107,7 @@ def http_figures(raw, meta):
 
     sec = f"registry read API, GET /v0.1/servers?limit=100 (wrk, {meta['registry_connections']} conn)"
     sizes = meta["sizes"]
-    for q, what in (("first", "first page"), ("deep", "deep cursor (80 % in)"), ("search", "search")):
+    for q, what in (("first", "first page"), ("deep", "deep cursor (80 % in)"), ("search", "search=server-4242 (a full scan)")):
         first_size = None
         for n in sizes:
             m = raw.get(f"registry.{q}.n{n}")
