@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 
 REGRESSION = 0.10  # a change worse than this is flagged
+# p99 is printed but never flagged: on a shared 2-core machine it moved by up to 3x between two
+# identical runs (BENCHMARKS.md); throughput, p50 and the same-run ratios are what is guarded.
 
 # Issue 5's targets, at 64 connections over 30,000 servers.
 CONNECT_TARGET = (25_000.0, 5.0, 0.7)
@@ -182,7 +184,7 @@ def rows(summary):
         ratio = ""
         if f.get("ratio") is not None:
             r, what = f["ratio"], f.get("ratio_label") or ""
-            ratio = f"{r:,.0f}" if r >= 100 else f"{r:.3g}"
+            ratio = f"{r:,.0f}" if r >= 100 else f"{r:.1f}" if r >= 10 else f"{r:.3f}"
             ratio += what if what.startswith("×") else f" ({what})" if what else ""
         target = ""
         if f.get("target"):
@@ -222,7 +224,10 @@ def compare(old_path, new_path):
     old = json.loads(Path(old_path).read_text())
     new = json.loads(Path(new_path).read_text())
     old_by = {f["id"]: f for f in old["figures"]}
-    print(f"change against {old_path} ({old.get('meta', {}).get('date', '?')}); worse by more than {REGRESSION:.0%} is flagged")
+    print(
+        f"change against {old_path} ({old.get('meta', {}).get('date', '?')}); "
+        f"worse by more than {REGRESSION:.0%} is flagged (throughput, p50, ratio; p99 is shown only)"
+    )
     flagged = 0
     seen = set()
     for f in new["figures"]:
@@ -240,7 +245,7 @@ def compare(old_path, new_path):
                 continue
             change = (b - a) / a
             worse = -change if higher else change
-            flag = worse > REGRESSION
+            flag = worse > REGRESSION and key != "p99_ms"
             worst |= flag
             name = {"value": f["unit"], "p50_ms": "p50", "p99_ms": "p99", "ratio": "ratio"}[key]
             parts.append(f"{name} {change:+.1%}{' REGRESSION' if flag else ''}")
