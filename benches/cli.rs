@@ -7,10 +7,15 @@
 //! runs. Interleaving puts the same machine conditions under all three. Reported: p50, p90 and
 //! mean wall time per process, and the difference to the baseline as the cost of the work.
 //! Figures are reported, not asserted: the exit status is 0 unless the setup itself fails.
-//! `MCPCA_BENCH_BIN=/path/to/mcpca` measures another build of the binary (before/after).
+//! `MCPCA_BENCH_BIN=/path/to/mcpca` measures another build of the binary (before/after);
+//! `MCPCA_BENCH_JSON=FILE` also writes the figures as JSON (`benches/support/report.rs`).
 //!
 //! Run: `cargo bench --bench cli`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[allow(dead_code)]
+#[path = "support/report.rs"]
+mod report;
 
 use std::error::Error;
 use std::path::Path;
@@ -134,5 +139,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         base.p50,
         ver.p50 - base.p50
     );
+    const SECTION: &str = "whole-process CLI";
+    report::write(&[
+        report::Figure::new("cli.issue", SECTION, "mcpca issue --server S (p50)", iss.p50, "ms", report::Better::Lower)
+            .baseline("mcpca --version", base.p50, iss.p50 / base.p50, "× --version")
+            .target("<= 15 ms", ok),
+        report::Figure::new("cli.verify", SECTION, "mcpca verify TOKEN --audience URL (p50)", ver.p50, "ms", report::Better::Lower)
+            .baseline("mcpca --version", base.p50, ver.p50 / base.p50, "× --version"),
+    ])?;
     Ok(())
 }

@@ -6,11 +6,20 @@
 //! the median over adjacent (baseline, case) batch pairs. Batches run at stack depths spread
 //! over a 4 KiB page, because the stack's position alone moves Ed25519 by up to ±15 %.
 //!
+//! Beside the raw Ed25519 floor, signing and verification are also compared with the
+//! `jsonwebtoken` crate (the JWT library a Rust user would pick instead) signing the same claims
+//! and verifying the same descriptor, with the same key, in the same run.
+//!
 //! `MCPCA_BENCH_SECS` sets the wall time per case (default 1.5 s, split between the case and its
 //! baseline). Figures are reported, not asserted: the exit status is 0 whatever they are.
+//! `MCPCA_BENCH_JSON=FILE` also writes them as JSON (`benches/support/report.rs`).
 //!
 //! Run: `cargo bench --bench descriptor`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[allow(dead_code)]
+#[path = "support/report.rs"]
+mod report;
 
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -19,6 +28,7 @@ use std::time::{Duration, Instant};
 use ed25519_dalek::{Signature, Signer as _};
 use mcpca::descriptor::{self, Claims, ClientClaims, DescriptorSigner, Expectations, KeySet, McpClaims, ServerClaims, Verifier};
 use mcpca::keys::KeyPair;
+use report::{Better, Figure};
 
 /// Batches per side (the median of these is reported).
 const BATCHES: usize = 15;
@@ -208,6 +218,8 @@ fn main() {
     println!("  descriptor: {} bytes; signing input {} bytes\n", token.len(), signing_input_len);
 
     let mut summary = Vec::new();
+    let mut figures = Vec::new();
+    const SECTION: &str = "descriptor (in process)";
 
     // 1. Sign + encode vs raw signing.
     println!("sign");
@@ -215,6 +227,11 @@ fn main() {
     line("raw ed25519-dalek SigningKey::sign", base);
     line("DescriptorSigner::sign(&claims)", case);
     println!("  ratio {ratio:.3} of raw (target >= 0.80): {}\n", verdict(ratio >= 0.8));
+    figures.push(
+        Figure::new("descriptor.sign", SECTION, "DescriptorSigner::sign", case.ops(), "ops/s", Better::Higher)
+            .baseline("raw ed25519-dalek sign", base.ops(), ratio, "× raw")
+            .target(">= 0.80× raw", ratio >= 0.8),
+    );
     summary.push(Summary {
         name: "descriptor sign+encode",
         figure: fmt_ops(case.ops()),
@@ -242,6 +259,11 @@ fn main() {
     line("raw VerifyingKey::verify_strict", base);
     line("descriptor::verify(token, &exp, now, &keys)", case);
     println!("  ratio {ratio:.3} of raw (target >= 0.80): {}\n", verdict(ratio >= 0.8));
+    figures.push(
+        Figure::new("descriptor.verify", SECTION, "descriptor::verify (uncached)", case.ops(), "ops/s", Better::Higher)
+            .baseline("raw verify_strict", base.ops(), ratio, "× raw")
+            .target(">= 0.80× raw", ratio >= 0.8),
+    );
     summary.push(Summary {
         name: "uncached verification",
         figure: fmt_ops(case.ops()),
@@ -263,6 +285,12 @@ fn main() {
     line("Verifier::verify(token) on a cached token", case);
     let ok = case.ops() >= 1_000_000.0;
     println!("  {} (target >= 1.00M/s): {}; ratio {ratio:.3} of a bare HashMap get\n", fmt_ops(case.ops()), verdict(ok));
+    let cached_ops = case.ops();
+    figures.push(
+        Figure::new("descriptor.verify_cached", SECTION, "Verifier::verify (cached)", case.ops(), "ops/s", Better::Higher)
+            .baseline("HashMap<String,_>::get(token)", base.ops(), ratio, "× HashMap get")
+            .target(">= 1M/s", ok),
+    );
     summary.push(Summary {
         name: "cached re-verification",
         figure: fmt_ops(case.ops()),
@@ -271,6 +299,65 @@ fn main() {
         target: ">= 1M/s",
         ok,
     });
+
+    // 4. The jsonwebtoken crate: the same claims signed, the same descriptor verified.
+    println!("jsonwebtoken 11 (rust_crypto backend): same key, same claims, same token");
+    let mut jwt_header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+    jwt_header.typ = Some("at+jwt".into());
+    jwt_header.kid = parsed.header.kid.clone();
+    let pkcs8 = {
+        use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+        raw_key.to_pkcs8_der().unwrap()
+    };
+    let jwt_enc = jsonwebtoken::EncodingKey::from_ed_der(pkcs8.as_bytes());
+    let jwt_dec = jsonwebtoken::DecodingKey::from_ed_components(&{
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(public.as_bytes())
+    })
+    .unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+    validation.set_issuer(&["http://127.0.0.1:8421"]);
+    validation.set_audience(&["https://weather.acme.dev/mcp"]);
+    validation.validate_nbf = true;
+    let jwt_token = jsonwebtoken::encode(&jwt_header, &claims, &jwt_enc).unwrap();
+    assert!(descriptor::verify(&jwt_token, &expectations, now, &keys).is_ok(), "mcpca must verify what jsonwebtoken signs");
+    let decoded = jsonwebtoken::decode::<Claims>(&token, &jwt_dec, &validation).unwrap();
+    assert_eq!(decoded.claims, claims, "jsonwebtoken must verify the descriptor and read the same claims");
+
+    let Comparison { base, case, ratio } =
+        compare(|| jsonwebtoken::encode(&jwt_header, black_box(&claims), &jwt_enc).unwrap(), || signer.sign(black_box(&claims)), total);
+    line("jsonwebtoken::encode(EdDSA)", base);
+    line("DescriptorSigner::sign(&claims)", case);
+    println!("  ratio {ratio:.3} of jsonwebtoken (above 1: mcpca is faster)\n");
+    figures.push(
+        Figure::new("descriptor.sign_vs_jsonwebtoken", SECTION, "DescriptorSigner::sign", case.ops(), "ops/s", Better::Higher).baseline(
+            "jsonwebtoken::encode (EdDSA)",
+            base.ops(),
+            ratio,
+            "× jsonwebtoken",
+        ),
+    );
+
+    let Comparison { base, case, ratio } = compare(
+        || jsonwebtoken::decode::<Claims>(black_box(&token), &jwt_dec, &validation).is_ok(),
+        || descriptor::verify(black_box(&token), &expectations, now, &keys).is_ok(),
+        total,
+    );
+    line("jsonwebtoken::decode::<Claims>(token)", base);
+    line("descriptor::verify(token, &exp, now, &keys)", case);
+    println!("  ratio {ratio:.3} of jsonwebtoken (above 1: mcpca is faster)");
+    println!(
+        "  cached Verifier::verify is {:.0}× jsonwebtoken::decode (not paired: from the cached case above)\n",
+        cached_ops / base.ops()
+    );
+    figures.push(
+        Figure::new("descriptor.verify_vs_jsonwebtoken", SECTION, "descriptor::verify (uncached)", case.ops(), "ops/s", Better::Higher)
+            .baseline("jsonwebtoken::decode (EdDSA)", base.ops(), ratio, "× jsonwebtoken"),
+    );
+    figures.push(
+        Figure::new("descriptor.verify_cached_vs_jsonwebtoken", SECTION, "Verifier::verify (cached)", cached_ops, "ops/s", Better::Higher)
+            .baseline("jsonwebtoken::decode (EdDSA)", base.ops(), cached_ops / base.ops(), "× jsonwebtoken (not paired)"),
+    );
 
     println!("summary");
     for s in &summary {
@@ -285,4 +372,5 @@ fn main() {
             if s.ok { "met" } else { "NOT met" }
         );
     }
+    report::write(&figures).unwrap();
 }

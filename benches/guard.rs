@@ -14,10 +14,15 @@
 //!    `verify_strict` in the same run. Target: no more than one signature check.
 //!
 //! `MCPCA_BENCH_SECS` sets the wall time per comparison (default 3 s). Figures are reported,
-//! not asserted: the exit status is 0 whatever they are.
+//! not asserted: the exit status is 0 whatever they are. `MCPCA_BENCH_JSON=FILE` also writes
+//! them as JSON (`benches/support/report.rs`).
 //!
 //! Run: `cargo bench --bench guard`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[allow(dead_code)]
+#[path = "support/report.rs"]
+mod report;
 
 #[allow(dead_code, unused_imports)]
 #[path = "../examples/guarded_mcp_server.rs"]
@@ -223,5 +228,29 @@ fn main() {
         "  extra ÷ verify_strict                   {per_sig:.2}  (target: one signature check, ≤ 1.2 with decode and parse: {})",
         if per_sig <= 1.2 { "PASS" } else { "FAIL" }
     );
+    const SECTION: &str = "guard (tools/call on the example MCP server, in process)";
+    report::write(&[
+        report::Figure::new(
+            "guard.cached",
+            SECTION,
+            "tool call, guard, cached descriptor (p50)",
+            p_cached / 1e3,
+            "us",
+            report::Better::Lower,
+        )
+        .baseline("same call, no guard", p_bare / 1e3, ratio, "× no guard")
+        .target("<= 1.05×", ratio <= 1.05),
+        report::Figure::new(
+            "guard.first_seen",
+            SECTION,
+            "tool call, guard, first-seen descriptor (p50)",
+            p_fresh / 1e3,
+            "us",
+            report::Better::Lower,
+        )
+        .baseline("raw verify_strict", p_sig / 1e3, per_sig, "extra over cached ÷ verify_strict")
+        .target("one signature check (<= 1.2)", per_sig <= 1.2),
+    ])
+    .unwrap();
     stop.cancel();
 }

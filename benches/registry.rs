@@ -11,8 +11,13 @@
 //!
 //! Targets (issue 4): import ≤ 10 s; `server list` ≤ 300 ms as a whole process.
 //! Figures are reported, not asserted. Run: `cargo bench --bench registry`
-//! (`MCPCA_BENCH_SERVERS` changes the count, `MCPCA_BENCH_RUNS` the list repetitions).
+//! (`MCPCA_BENCH_SERVERS` changes the count, `MCPCA_BENCH_RUNS` the list repetitions;
+//! `MCPCA_BENCH_JSON=FILE` also writes the figures as JSON, `benches/support/report.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[allow(dead_code)]
+#[path = "support/report.rs"]
+mod report;
 
 use std::error::Error;
 use std::path::Path;
@@ -132,6 +137,32 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     let (empty, table, json) = (median(empty), median(table), median(json));
     println!("server list, empty result (baseline) {:>7.1} ms", ms(empty));
+    const SECTION: &str = "whole-process CLI";
+    let mut figures = vec![report::Figure::new(
+        format!("cli.server_import.n{n}"),
+        SECTION,
+        format!("mcpca server import ({n} servers)"),
+        import.as_secs_f64(),
+        "s",
+        report::Better::Lower,
+    )
+    .baseline("bare rusqlite insert", raw.as_secs_f64(), import.as_secs_f64() / raw.as_secs_f64(), "× bare insert")
+    .target("<= 10 s", import.as_secs_f64() <= IMPORT_TARGET_S)];
+    for (id, label, d) in [("list", "server list", table), ("list_json", "server list -o json", json)] {
+        figures.push(
+            report::Figure::new(
+                format!("cli.server_{id}.n{n}"),
+                SECTION,
+                format!("mcpca {label} ({n} servers)"),
+                ms(d),
+                "ms",
+                report::Better::Lower,
+            )
+            .baseline("server list --search <nothing>", ms(empty), ms(d) / ms(empty), "× empty list")
+            .target("<= 300 ms", ms(d) <= LIST_TARGET_MS),
+        );
+    }
+    report::write(&figures)?;
     for (label, d) in [("server list (table)", table), ("server list -o json", json)] {
         println!(
             "{label:<21} {:>7.1} ms   {:>5.1}x baseline   cost of the rows {:>6.1} ms   target <= {LIST_TARGET_MS} ms: {}",

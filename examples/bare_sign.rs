@@ -1,6 +1,8 @@
-//! The baseline of `scripts/bench-serve`: a bare axum service whose one handler signs a JWT
-//! with Ed25519 — the floor under `POST /v1/connect`, with no authentication, policy, store or
-//! audit. Claims are a fixed set (fresh `iat`/`exp`/`jti` per request, as a descriptor has).
+//! The baseline of `scripts/bench-serve` and `scripts/bench`: a bare axum service whose one
+//! handler signs a JWT with Ed25519 — the floor under `POST /v1/connect` and `POST /oauth/token`,
+//! with no authentication, policy, store or audit. Claims are a fixed set (fresh
+//! `iat`/`exp`/`jti` per request, as a descriptor has). `GET /.well-known/jwks.json` answers
+//! the key's JWKS from a string built once: the floor under mcpca's JWKS route.
 //!
 //! Run: `cargo run --release --example bare_sign -- 127.0.0.1:0` (prints the bound URL).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -9,7 +11,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::State;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -75,7 +77,16 @@ fn main() {
     let header_b64 = URL_SAFE_NO_PAD.encode(br#"{"alg":"EdDSA","typ":"at+jwt","kid":"bench"}"#);
     let mcp = json!({"transport": "streamable_http", "endpoint": "https://bench.example.com/mcp",
                      "server": {"id": "io.github.bench/server", "version": "1.0.0", "verified": true}});
-    let app = Router::new().route("/v1/connect", post(sign)).with_state(Arc::new(Key { key, header_b64, mcp }));
+    let jwks: &'static str = Box::leak(
+        json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": "bench",
+                         "x": URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes())}]})
+        .to_string()
+        .into_boxed_str(),
+    );
+    let app = Router::new()
+        .route("/v1/connect", post(sign))
+        .route("/.well-known/jwks.json", get(move || async move { ([("content-type", "application/json")], jwks) }))
+        .with_state(Arc::new(Key { key, header_b64, mcp }));
     // The same runtime `mcpca serve` runs on.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
