@@ -122,8 +122,9 @@ fn stopped() -> Error {
     Error::Store("the audit writer has stopped (shutting down)".into())
 }
 
-/// Under load (the previous commit ended less than [`BUSY`] ago), a batch smaller than
-/// [`LINGER_BELOW`] waits this long for more events before it commits. Every commit writes
+/// Under concurrent load (the previous commit ended less than [`BUSY`] ago and it or this
+/// batch held more than one event), a batch smaller than [`LINGER_BELOW`] waits this long for
+/// more events before it commits. Every commit writes
 /// the touched pages of the audit table and its two indexes to the WAL whatever the number of
 /// events in it, so at thousands of issuances a second fewer, larger commits cost far less
 /// (BENCHMARKS.md, `mcpca serve`); an idle authority commits at once.
@@ -132,6 +133,15 @@ pub const LINGER: Duration = Duration::from_micros(250);
 pub const BUSY: Duration = Duration::from_millis(2);
 /// See [`LINGER`].
 pub const LINGER_BELOW: usize = 32;
+
+/// Whether a batch of `size` events waits [`LINGER`] for more: only under load (a commit ended
+/// less than [`BUSY`] ago) and only while issuances overlap (this batch or the previous one
+/// held more than one event) — a lone client sending back to back would otherwise wait on
+/// every request for nothing — and not once the batch is large enough to be worth committing.
+fn should_linger(last_size: usize, size: usize, since_last_commit: Option<Duration>) -> bool {
+    let overlapping = last_size > 1 || size > 1;
+    overlapping && size < LINGER_BELOW && since_last_commit.is_some_and(|d| d < BUSY)
+}
 
 /// Move queued messages into `jobs` (up to [`MAX_BATCH`]); a stop request ends the gathering.
 fn drain(rx: &mut mpsc::UnboundedReceiver<Msg>, jobs: &mut Vec<Job>, stop: &mut Option<oneshot::Sender<()>>) {
@@ -147,6 +157,7 @@ fn drain(rx: &mut mpsc::UnboundedReceiver<Msg>, jobs: &mut Vec<Job>, stop: &mut 
 fn writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, stats: &BatchStats) {
     let mut stop = None;
     let mut last_commit: Option<Instant> = None;
+    let mut last_size = 0;
     while stop.is_none() {
         let Some(first) = rx.blocking_recv() else { break };
         let mut jobs = Vec::new();
@@ -155,10 +166,11 @@ fn writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, stats: &Ba
             Msg::Stop(s) => stop = Some(s),
         }
         drain(&mut rx, &mut jobs, &mut stop);
-        if stop.is_none() && jobs.len() < LINGER_BELOW && last_commit.is_some_and(|t| t.elapsed() < BUSY) {
+        if stop.is_none() && should_linger(last_size, jobs.len(), last_commit.map(|t| t.elapsed())) {
             std::thread::sleep(LINGER);
             drain(&mut rx, &mut jobs, &mut stop);
         }
+        last_size = jobs.len();
         commit(&mut conn, jobs, stats);
         last_commit = Some(Instant::now());
     }
@@ -210,5 +222,21 @@ fn commit(conn: &mut Connection, jobs: Vec<Job>, stats: &BatchStats) {
                 let _ = ack.send(Err(Error::Store(msg.clone())));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_overlapping_issuances_under_load_wait_for_company() {
+        let recent = Some(Duration::from_micros(100));
+        assert!(!should_linger(1, 1, recent), "a lone client back to back never waits");
+        assert!(should_linger(1, 2, recent), "two at once under load wait for more");
+        assert!(should_linger(5, 1, recent), "a busy stream waits even when this batch is one");
+        assert!(!should_linger(5, 2, Some(BUSY)), "an idle authority commits at once");
+        assert!(!should_linger(5, 2, None), "the first batch commits at once");
+        assert!(!should_linger(5, LINGER_BELOW, recent), "a large batch commits at once");
     }
 }
