@@ -152,6 +152,33 @@ async fn migrate(c: &mut Client) -> Result<()> {
 }
 
 /// A write transaction holding the audit chain's head.
+/// Insert `row` into `clients` (`suffix`: an `ON CONFLICT` clause, or nothing); rows inserted.
+/// Shared by `add_client` and the row-for-row copy of `mcpca migrate`.
+async fn insert_client(tx: &Transaction<'_>, row: &ClientRow, suffix: &str) -> Result<u64> {
+    let allow = serde_json::to_string(&row.allow).map_err(|e| Error::Store(e.to_string()))?;
+    let sql = format!(
+        "INSERT INTO clients (id, tenant, allow, max_ttl, rate_per_min, status, status_reason, secret_hash, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10){suffix}"
+    );
+    Ok(tx
+        .execute(
+            &sql,
+            &[
+                &row.id,
+                &row.tenant,
+                &allow,
+                &row.max_ttl.map(|d| d.as_i64()),
+                &row.rate_per_min.map(i64::from),
+                &row.status.as_str(),
+                &row.status_reason,
+                &row.secret_hash.as_slice(),
+                &row.created_at,
+                &row.updated_at,
+            ],
+        )
+        .await?)
+}
+
 struct Writer<'a> {
     tx: Transaction<'a>,
     seq: i64,
@@ -583,26 +610,7 @@ impl Store for PgStore {
     async fn add_client(&self, row: ClientRow, audit: NewAuditEvent) -> Result<()> {
         let mut c = self.conn().await?;
         let w = Writer::begin(&mut c).await?;
-        let allow = serde_json::to_string(&row.allow).map_err(|e| Error::Store(e.to_string()))?;
-        let n = w
-            .tx
-            .execute(
-                "INSERT INTO clients (id, tenant, allow, max_ttl, rate_per_min, status, status_reason, secret_hash, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
-                &[
-                    &row.id,
-                    &row.tenant,
-                    &allow,
-                    &row.max_ttl.map(|d| d.as_i64()),
-                    &row.rate_per_min.map(i64::from),
-                    &row.status.as_str(),
-                    &row.status_reason,
-                    &row.secret_hash.as_slice(),
-                    &row.created_at,
-                    &row.updated_at,
-                ],
-            )
-            .await?;
+        let n = insert_client(&w.tx, &row, " ON CONFLICT (id) DO NOTHING").await?;
         if n == 0 {
             return Err(Error::Conflict {
                 what: "client",

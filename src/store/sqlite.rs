@@ -178,20 +178,7 @@ impl SqliteStore {
                     "SELECT name, version, document, endpoint, status, status_reason, status_changed_at, published_at, updated_at, is_latest \
                      FROM server_versions ORDER BY rowid",
                     [],
-                    |r| {
-                        Ok(ServerVersionRow {
-                            name: r.get(0)?,
-                            version: r.get(1)?,
-                            document: r.get(2)?,
-                            endpoint: r.get(3)?,
-                            status: status(r, 4)?,
-                            status_reason: r.get(5)?,
-                            status_changed_at: r.get(6)?,
-                            published_at: r.get(7)?,
-                            updated_at: r.get(8)?,
-                            is_latest: r.get(9)?,
-                        })
-                    },
+                    |r| version_at(r, r.get(0)?, 1),
                 )?,
                 remote_urls: all(c, "SELECT url, name, version FROM remote_urls ORDER BY rowid", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?,
                 revocations: all(c, "SELECT * FROM revocations ORDER BY seq", [], revocation_from_row)?,
@@ -421,18 +408,24 @@ fn server_from_row(r: &Row<'_>) -> rusqlite::Result<ServerRow> {
             created_at: r.get(6)?,
             updated_at: r.get(7)?,
         },
-        version: ServerVersionRow {
-            name,
-            version: r.get(8)?,
-            document: r.get(9)?,
-            endpoint: r.get(10)?,
-            status: status(r, 11)?,
-            status_reason: r.get(12)?,
-            status_changed_at: r.get(13)?,
-            published_at: r.get(14)?,
-            updated_at: r.get(15)?,
-            is_latest: r.get(16)?,
-        },
+        version: version_at(r, name, 8)?,
+    })
+}
+
+/// The version fields `version, document, endpoint, status, status_reason,
+/// status_changed_at, published_at, updated_at, is_latest` from column `i` on.
+fn version_at(r: &Row<'_>, name: String, i: usize) -> rusqlite::Result<ServerVersionRow> {
+    Ok(ServerVersionRow {
+        name,
+        version: r.get(i)?,
+        document: r.get(i + 1)?,
+        endpoint: r.get(i + 2)?,
+        status: status(r, i + 3)?,
+        status_reason: r.get(i + 4)?,
+        status_changed_at: r.get(i + 5)?,
+        published_at: r.get(i + 6)?,
+        updated_at: r.get(i + 7)?,
+        is_latest: r.get(i + 8)?,
     })
 }
 

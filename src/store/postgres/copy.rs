@@ -2,7 +2,7 @@
 //! one transaction, and counting rows to check the copy.
 
 use super::PgStore;
-use super::{Writer, GENESIS};
+use super::{insert_client, Writer, GENESIS};
 use crate::store::{Dump, TableCounts};
 use crate::{Error, Result};
 
@@ -106,24 +106,7 @@ impl PgStore {
         let revocation_seq = dump.revocations.iter().map(|r| r.seq).fold(dump.revocation_seq, i64::max);
         tx.execute("UPDATE heads SET seq = $1 WHERE name = 'revocations'", &[&revocation_seq]).await?;
         for row in &dump.clients {
-            let allow = serde_json::to_string(&row.allow).map_err(|e| Error::Store(e.to_string()))?;
-            tx.execute(
-                "INSERT INTO clients (id, tenant, allow, max_ttl, rate_per_min, status, status_reason, secret_hash, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                &[
-                    &row.id,
-                    &row.tenant,
-                    &allow,
-                    &row.max_ttl.map(|d| d.as_i64()),
-                    &row.rate_per_min.map(i64::from),
-                    &row.status.as_str(),
-                    &row.status_reason,
-                    &row.secret_hash.as_slice(),
-                    &row.created_at,
-                    &row.updated_at,
-                ],
-            )
-            .await?;
+            insert_client(tx, row, "").await?;
         }
         for t in &dump.tokens {
             tx.execute(
