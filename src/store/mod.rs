@@ -10,6 +10,7 @@ use crate::keys::KeyState;
 use crate::model::{Revocation, RevocationKind, Status};
 use crate::Result;
 
+pub mod hot;
 pub mod postgres;
 pub mod sqlite;
 

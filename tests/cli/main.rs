@@ -10,5 +10,6 @@ mod issue;
 mod keys;
 mod output;
 mod postgres;
+mod replicas;
 mod revoke;
 mod servers;

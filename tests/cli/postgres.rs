@@ -4,7 +4,7 @@
 //! `MCPCA_TEST_DATABASE_URL`.
 
 #[path = "../common/pgdb.rs"]
-mod pgdb;
+pub(crate) mod pgdb;
 
 use std::ffi::OsStr;
 
@@ -15,7 +15,7 @@ const WEATHER: &str = "io.github.acme/weather";
 const WEATHER_URL: &str = "https://weather.acme.dev/mcp";
 
 /// A command of `h` on the test database.
-fn pg<I, S>(h: &Home, db: &TestDb, args: I) -> Output
+pub(crate) fn pg<I, S>(h: &Home, db: &TestDb, args: I) -> Output
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
@@ -180,9 +180,9 @@ fn postgres_migrate_copies_a_sqlite_authority() {
     pg(&h, &db, ["migrate", "--to", &db.url]).fails(2).stderr_has(&["SQLite"]);
 }
 
-/// `mcpca serve` on PostgreSQL: two replicas on one database both issue (through the store,
-/// every issuance in the one chain); a server revoked through another process is refused by
-/// a replica at the next request.
+/// `mcpca serve` on PostgreSQL: two replicas on one database both issue (every issuance in the
+/// one chain); a server revoked through another process (the CLI) is refused by both within a
+/// second (the database announces the change; each replica reloads its snapshot).
 #[test]
 fn postgres_two_served_replicas_issue_and_see_a_revocation() {
     use std::io::BufRead as _;
@@ -212,13 +212,23 @@ fn postgres_two_served_replicas_issue_and_see_a_revocation() {
             let env = connect(url).success().json();
             assert_eq!(env["server"]["id"], WEATHER, "{env}");
         }
+        let revoked = std::time::Instant::now();
         pg(&one, &db, ["revoke", WEATHER]).success();
         for url in [&url1, &url2] {
-            connect(url).fails(1).stderr_has(&["server_revoked"]);
+            // Each `mcpca connect` is a process of its own: a few tries fit in the second.
+            let refused = loop {
+                let out = connect(url);
+                if out.code() == 1 {
+                    break out;
+                }
+                assert!(revoked.elapsed() < std::time::Duration::from_secs(1), "{url} still issues a second after the revocation");
+            };
+            refused.stderr_has(&["server_revoked"]);
         }
         let events = pg(&two, &db, ["audit", "--client", "bot", "-o", "json"]).success().json();
         let decisions: Vec<&str> = events.as_array().unwrap().iter().filter_map(|e| e["decision"].as_str()).collect();
-        assert_eq!(decisions, ["allow", "allow", "allow", "allow", "deny", "deny"], "{events}");
+        let allowed = decisions.iter().take_while(|d| **d == "allow").count();
+        assert!(allowed >= 4 && decisions[allowed..] == ["deny", "deny"], "{events}");
         pg(&two, &db, ["audit", "verify"]).success();
     }));
     for c in [&mut s1, &mut s2] {

@@ -56,6 +56,26 @@ impl TestDb {
     pub fn exec(&self, sql: &str) {
         exec(&self.url, sql);
     }
+
+    /// The first column of every row `sql` answers in this schema, as text.
+    #[allow(dead_code)] // not every test binary reads rows
+    pub fn column(&self, sql: &str) -> Vec<Option<String>> {
+        let url = self.url.clone();
+        block(async move {
+            let (client, conn) =
+                tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
+            let task = tokio::spawn(conn);
+            let rows = client.simple_query(sql).await.unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+            drop(client);
+            let _ = task.await;
+            rows.into_iter()
+                .filter_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(r) => Some(r.get(0).map(str::to_owned)),
+                    _ => None,
+                })
+                .collect()
+        })
+    }
 }
 
 impl Drop for TestDb {

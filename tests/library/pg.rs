@@ -109,3 +109,62 @@ async fn postgres_rate_check_is_exact_across_processes() {
     assert_eq!(allowed, 5);
     assert_eq!(stores[0].issued_since("bot", 0).await.unwrap(), (5, Some(100)));
 }
+
+/// Migration 2's triggers announce every committed change of what issuance reads, to the
+/// listeners of the same schema only; a lost listening connection ends the stream of changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_changes_are_announced_to_listeners_of_the_schema() {
+    use std::time::Duration;
+    let Some(db) = TestDb::create("postgres_changes_are_announced_to_listeners_of_the_schema") else { return };
+    let Some(other) = TestDb::create("postgres_changes_are_announced (other schema)") else { return };
+    let s = PgStore::connect(&db.url).await.unwrap();
+    let o = PgStore::connect(&other.url).await.unwrap();
+    let mut listener = s.listen().await.unwrap();
+    async fn soon(l: &mut mcpca::store::postgres::Listener) -> Result<Option<()>, tokio::time::error::Elapsed> {
+        tokio::time::timeout(std::time::Duration::from_millis(500), l.changed()).await
+    }
+
+    // Another schema's change and a change of something issuance does not read: nothing.
+    crate::story::add_client(&o, "elsewhere").await;
+    s.append_audit(vec![NewAuditEvent::new(1, "op", "test.note", "x")]).await.unwrap();
+    assert!(soon(&mut listener).await.is_err(), "no announcement for another schema or the audit log");
+
+    // A client added here: announced once committed.
+    crate::story::add_client(&s, "bot").await;
+    assert_eq!(soon(&mut listener).await, Ok(Some(())));
+    listener.drain();
+    // The same through plain SQL (an operator's own UPDATE).
+    db.exec("UPDATE clients SET status = 'suspended' WHERE id = 'bot'");
+    assert_eq!(soon(&mut listener).await, Ok(Some(())));
+
+    // The listening connection terminated: the stream ends (the follower then re-listens and
+    // reads everything again).
+    let app = format!("mcpca-listen:{}", db.schema);
+    db.exec(&format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{app}'"));
+    let end = tokio::time::timeout(Duration::from_secs(5), async { while listener.changed().await.is_some() {} }).await;
+    assert!(end.is_ok(), "the listener reports the lost connection");
+}
+
+/// The group commit on PostgreSQL: one transaction per batch, each client's rate counted
+/// with the events accepted earlier in the batch, appended in order to the one chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_group_commit_counts_rates_within_a_batch() {
+    let Some(db) = TestDb::create("postgres_group_commit_counts_rates_within_a_batch") else { return };
+    let s = PgStore::connect(&db.url).await.unwrap();
+    let allow = |who: &str, at: i64| NewAuditEvent::new(at, who, "issue", "s@1").decision(Decision::Allow, None);
+    let rate = |who: &str| Some(RateCheck { client: who.into(), since: 100, limit: 2 });
+    s.record_issue(allow("a", 100), rate("a")).await.unwrap().unwrap();
+    let out = s
+        .record_batch(vec![
+            (allow("a", 101), rate("a")),
+            (allow("b", 101), rate("b")),
+            (allow("a", 102), rate("a")),
+            (allow("b", 102), rate("b")),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(out, vec![Ok(2), Ok(3), Err((2, Some(100))), Ok(4)]);
+    let events = s.audit_page(0, 100).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    verify_chain(&events, GENESIS).unwrap();
+}

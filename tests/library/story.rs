@@ -228,3 +228,25 @@ fn rusqlite_user_version(path: &std::path::Path, v: i64) -> bool {
     c.pragma_update(None, "user_version", v).unwrap();
     true
 }
+
+/// Add an active client `id` (secret hash from its name) with its audit event.
+pub async fn add_client(s: &dyn Store, id: &str) {
+    use mcpca::store::{ClientRow, ClientStatus};
+    let mut hash = [0u8; 32];
+    for (h, b) in hash.iter_mut().zip(id.bytes()) {
+        *h = b;
+    }
+    let row = ClientRow {
+        id: id.into(),
+        tenant: None,
+        allow: vec!["*".into()],
+        max_ttl: None,
+        rate_per_min: None,
+        status: ClientStatus::Active,
+        status_reason: None,
+        secret_hash: hash,
+        created_at: 1,
+        updated_at: 1,
+    };
+    s.add_client(row, ev("client.add", id)).await.unwrap();
+}

@@ -1,7 +1,9 @@
-//! Group commit of the audit log for `mcpca serve` (DESIGN §6): one writer thread owns a
-//! connection of its own; issuances hand it their event (with their rate check) and wait for
-//! its answer; it appends everything queued (up to [`MAX_BATCH`]) in one transaction, then
-//! answers each. A failed commit fails every issuance of its batch: no record, no descriptor.
+//! Group commit of the audit log for `mcpca serve` (DESIGN §6): one writer owns a connection
+//! of its own; issuances hand it their event (with their rate check) and wait for its answer;
+//! it appends everything queued (up to [`MAX_BATCH`]) in one transaction, then answers each. A
+//! failed commit fails every issuance of its batch: no record, no descriptor. On SQLite the
+//! writer is a thread (the file's calls block); on PostgreSQL a task, whose batches gather
+//! while the previous one travels to the database and back.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -11,8 +13,9 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::audit::NewAuditEvent;
-use crate::store::sqlite::hot::{self, Recorded};
-use crate::store::RateCheck;
+use crate::store::hot::{Jobs, Recorded};
+use crate::store::sqlite::hot;
+use crate::store::{PgStore, RateCheck};
 use crate::{Error, Result};
 
 /// Most events appended in one transaction.
@@ -84,7 +87,7 @@ impl std::fmt::Debug for Msg {
 }
 
 impl AuditBatcher {
-    /// Start the writer thread on `conn`.
+    /// Start the writer thread on the SQLite connection `conn`.
     pub fn start(conn: Connection) -> Result<Self> {
         let (tx, rx) = mpsc::unbounded_channel();
         let stats = Arc::new(BatchStats::default());
@@ -94,6 +97,14 @@ impl AuditBatcher {
             .spawn(move || writer(conn, rx, &s))
             .map_err(|e| Error::Store(format!("cannot start the audit writer: {e}")))?;
         Ok(AuditBatcher { tx, stats })
+    }
+
+    /// Start the writer task on PostgreSQL (needs a tokio runtime).
+    pub fn start_postgres(store: PgStore) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let stats = Arc::new(BatchStats::default());
+        tokio::spawn(pg_writer(store, rx, Arc::clone(&stats)));
+        AuditBatcher { tx, stats }
     }
 
     /// Append `event` (after checking `rate`, when given) in the next group commit; returns
@@ -176,20 +187,7 @@ fn writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, stats: &Ba
     }
     // Shutting down: refuse new events, commit what is queued, then say so.
     rx.close();
-    loop {
-        let mut jobs = Vec::new();
-        while jobs.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(Msg::Job(j)) => jobs.push(j),
-                Ok(Msg::Stop(s)) => {
-                    let _ = s.send(());
-                }
-                Err(_) => break,
-            }
-        }
-        if jobs.is_empty() {
-            break;
-        }
+    while let Some(jobs) = remaining(&mut rx) {
         commit(&mut conn, jobs, stats);
     }
     if let Some(s) = stop {
@@ -197,18 +195,65 @@ fn writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, stats: &Ba
     }
 }
 
-fn commit(conn: &mut Connection, jobs: Vec<Job>, stats: &BatchStats) {
-    if jobs.is_empty() {
-        return;
+/// The writer on PostgreSQL: no lingering — while a batch is on its way to the database and
+/// back, the next one gathers.
+async fn pg_writer(store: PgStore, mut rx: mpsc::UnboundedReceiver<Msg>, stats: Arc<BatchStats>) {
+    let mut stop = None;
+    while stop.is_none() {
+        let Some(first) = rx.recv().await else { break };
+        let mut jobs = Vec::new();
+        match first {
+            Msg::Job(j) => jobs.push(j),
+            Msg::Stop(s) => stop = Some(s),
+        }
+        drain(&mut rx, &mut jobs, &mut stop);
+        let (acks, work) = split(jobs);
+        let size = work.len();
+        if size > 0 {
+            answer(acks, store.record_batch(work).await, size, &stats);
+        }
     }
+    rx.close();
+    while let Some(jobs) = remaining(&mut rx) {
+        let (acks, work) = split(jobs);
+        let size = work.len();
+        answer(acks, store.record_batch(work).await, size, &stats);
+    }
+    if let Some(s) = stop {
+        let _ = s.send(());
+    }
+}
+
+/// After the channel is closed: the next batch of what is still queued (answering further
+/// stop requests at once), or `None` when nothing is.
+fn remaining(rx: &mut mpsc::UnboundedReceiver<Msg>) -> Option<Vec<Job>> {
+    let mut jobs = Vec::new();
+    while jobs.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(Msg::Job(j)) => jobs.push(j),
+            Ok(Msg::Stop(s)) => {
+                let _ = s.send(());
+            }
+            Err(_) => break,
+        }
+    }
+    (!jobs.is_empty()).then_some(jobs)
+}
+
+/// The answer channels and the work of a batch.
+fn split(jobs: Vec<Job>) -> (Vec<oneshot::Sender<Result<Recorded>>>, Jobs) {
     let mut acks = Vec::with_capacity(jobs.len());
     let mut work = Vec::with_capacity(jobs.len());
     for j in jobs {
         acks.push(j.ack);
         work.push((j.event, j.rate));
     }
-    let size = work.len();
-    match hot::record_batch(conn, work) {
+    (acks, work)
+}
+
+/// Answer every issuance of a committed (or failed) batch of `size` events.
+fn answer(acks: Vec<oneshot::Sender<Result<Recorded>>>, result: Result<Vec<Recorded>>, size: usize, stats: &BatchStats) {
+    match result {
         Ok(outcomes) => {
             stats.observe(size);
             for (ack, outcome) in acks.into_iter().zip(outcomes) {
@@ -223,6 +268,15 @@ fn commit(conn: &mut Connection, jobs: Vec<Job>, stats: &BatchStats) {
             }
         }
     }
+}
+
+fn commit(conn: &mut Connection, jobs: Vec<Job>, stats: &BatchStats) {
+    if jobs.is_empty() {
+        return;
+    }
+    let (acks, work) = split(jobs);
+    let size = work.len();
+    answer(acks, hot::record_batch(conn, work), size, stats);
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ mod servers;
 mod snapshot;
 
 pub use batcher::{BatchStats, BATCH_BUCKETS, MAX_BATCH};
-pub use snapshot::POLL_INTERVAL;
+pub use snapshot::{FULL_REFRESH, POLL_INTERVAL};
 
 /// The authority's client rules, for checks made before any change (`mcpca apply`).
 pub(crate) use clients::{validate_id as validate_client_id, validate_policy as validate_client_policy};
@@ -179,8 +179,8 @@ impl LocalAuthority {
     }
 
     /// Serve mode: issue from an in-memory snapshot of servers, clients and the active key
-    /// (refreshed on every change, including changes by other processes within
-    /// [`POLL_INTERVAL`]), answer the registry read API from an in-memory catalog refreshed with
+    /// (refreshed on every change, including changes by other processes: within
+    /// [`POLL_INTERVAL`] on SQLite, as announced by PostgreSQL on PostgreSQL), answer the registry read API from an in-memory catalog refreshed with
     /// it, and record issuances through a batched audit group commit. The
     /// command line keeps the direct path. Needs a tokio runtime; call [`Self::close_hot_path`]
     /// before exit to commit what is queued.
@@ -189,15 +189,14 @@ impl LocalAuthority {
             return Ok(());
         }
         self.kek().await?;
-        if self.paths.database_url.is_some() {
-            // The snapshot and the group commit read the SQLite file; on PostgreSQL every
-            // issuance goes through the store (`Store::record_issue`) until they are built for it.
-            tracing::info!("PostgreSQL store: issuing through the database, without the in-memory snapshot");
-            return Ok(());
-        }
         let kek = self.kek.get().cloned().ok_or_else(|| Error::Store("key-encryption key not loaded".into()))?;
         let connect_url = crate::registry::catalog::connect_url(&self.settings.issuer);
-        self.hot = Some(snapshot::HotPath::start(&self.paths.database, kek, connect_url).await?);
+        self.hot = Some(match &self.paths.database_url {
+            // A pool of its own: the hot path's reads and commits never queue behind the
+            // store's connections (admin writes, feed reads).
+            Some(url) => snapshot::HotPath::start_postgres(PgStore::new(url.expose())?, kek, connect_url).await?,
+            None => snapshot::HotPath::start(&self.paths.database, kek, connect_url).await?,
+        });
         Ok(())
     }
 

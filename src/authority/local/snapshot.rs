@@ -6,6 +6,12 @@
 //! (every change of a server, client or key appends such an event in its own transaction).
 //! The registry read API's [`Catalog`] is rebuilt with every snapshot, from the same read
 //! transaction, and swapped the same way.
+//!
+//! On PostgreSQL (several replicas, DESIGN §9) every committed change of servers, clients or
+//! keys is announced by the database (`LISTEN/NOTIFY`, migration 2's triggers): each replica
+//! keeps one connection listening, reloads on an announcement (a burst is read once), reloads
+//! everything after that connection is re-established (announcements sent while it was down
+//! are lost) and, as a safety net, every [`FULL_REFRESH`].
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -23,12 +29,19 @@ use crate::authority::ServerRefArg;
 use crate::descriptor::DescriptorSigner;
 use crate::keys::{Kek, KeyState};
 use crate::registry::catalog::{Builder, Catalog};
-use crate::store::sqlite::hot::{self, HotRows, Recorded};
-use crate::store::{ClientRow, RateCheck, ServerRow};
+use crate::store::hot::{HotRows, Recorded};
+use crate::store::sqlite::hot;
+use crate::store::{ClientRow, PgStore, RateCheck, ServerRow};
 use crate::{Error, Result};
 
-/// How often changes by other processes are looked for.
+/// How often changes by other processes are looked for (SQLite).
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// PostgreSQL: how often the snapshot is read again without an announcement (a safety net).
+pub const FULL_REFRESH: Duration = Duration::from_secs(30);
+
+/// PostgreSQL: the longest wait before trying again to listen for changes.
+const RELISTEN_MAX: Duration = Duration::from_secs(5);
 
 /// What issuance reads, as of one committed state of the store.
 #[derive(Debug, Default)]
@@ -105,6 +118,15 @@ struct Reader {
     seen: i64,
 }
 
+/// Where the snapshot is read from.
+enum Source {
+    /// A reader connection of its own, polled for other processes' commits.
+    Sqlite(Mutex<Reader>),
+    /// The store (a pool of its own); reloads take turns, so an older read never replaces a
+    /// newer one.
+    Postgres { store: PgStore, turn: tokio::sync::Mutex<()> },
+}
+
 /// The snapshot, its refresher and the audit writer.
 pub struct HotPath {
     snapshot: ArcSwap<Snapshot>,
@@ -112,7 +134,7 @@ pub struct HotPath {
     catalog: ArcSwap<Catalog>,
     /// Where catalog entries say to connect.
     connect_url: String,
-    reader: Mutex<Reader>,
+    source: Source,
     kek: Arc<Kek>,
     batcher: AuditBatcher,
     closed: AtomicBool,
@@ -148,7 +170,7 @@ impl HotPath {
             snapshot: ArcSwap::from_pointee(first),
             catalog: ArcSwap::from_pointee(catalog),
             connect_url,
-            reader: Mutex::new(reader),
+            source: Source::Sqlite(Mutex::new(reader)),
             kek,
             batcher,
             closed: AtomicBool::new(false),
@@ -156,6 +178,29 @@ impl HotPath {
         });
         let weak = Arc::downgrade(&this);
         let task = tokio::spawn(poll(weak));
+        if let Ok(mut p) = this.poller.lock() {
+            *p = Some(task);
+        }
+        Ok(this)
+    }
+
+    /// PostgreSQL: load the first snapshot and catalog from `store`, start the audit writer
+    /// and the task following the announced changes.
+    pub async fn start_postgres(store: PgStore, kek: Arc<Kek>, connect_url: String) -> Result<Arc<Self>> {
+        let this = Arc::new(HotPath {
+            snapshot: ArcSwap::from_pointee(Snapshot::default()),
+            catalog: ArcSwap::from_pointee(Catalog::default()),
+            connect_url,
+            source: Source::Postgres { store: store.clone(), turn: tokio::sync::Mutex::new(()) },
+            kek,
+            batcher: AuditBatcher::start_postgres(store.clone()),
+            closed: AtomicBool::new(false),
+            poller: Mutex::new(None),
+        });
+        // Listening before the first read: a change committed in between is announced.
+        let listener = store.listen().await?;
+        this.refresh().await?;
+        let task = tokio::spawn(follow(Arc::downgrade(&this), store, Some(listener)));
         if let Ok(mut p) = this.poller.lock() {
             *p = Some(task);
         }
@@ -187,20 +232,37 @@ impl HotPath {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// Reload now (after a change made through this process).
+    /// Reload now (after a change made through this process, or announced).
     pub async fn refresh(self: &Arc<Self>) -> Result<()> {
-        let this = Arc::clone(self);
-        tokio::task::spawn_blocking(move || {
-            let mut reader = this.reader.lock().map_err(|_| lock_err())?;
-            this.reload(&mut reader)
-        })
-        .await
-        .map_err(|e| Error::Store(format!("snapshot task failed: {e}")))?
+        match &self.source {
+            Source::Sqlite(_) => {
+                let this = Arc::clone(self);
+                tokio::task::spawn_blocking(move || {
+                    let Source::Sqlite(reader) = &this.source else { return Ok(()) };
+                    let mut reader = reader.lock().map_err(|_| lock_err())?;
+                    this.reload(&mut reader)
+                })
+                .await
+                .map_err(|e| Error::Store(format!("snapshot task failed: {e}")))?
+            }
+            Source::Postgres { store, turn } => {
+                let _turn = turn.lock().await;
+                let previous = self.catalog.load_full();
+                let mut builder = Builder::new(&previous, &self.connect_url);
+                let rows = store.hot_rows(Some(&mut |row, order| builder.push(row, order))).await?;
+                let catalog = builder.finish();
+                drop(previous);
+                self.snapshot.store(Arc::new(Snapshot::build(rows, &self.kek)));
+                self.catalog.store(Arc::new(catalog));
+                Ok(())
+            }
+        }
     }
 
     /// Reload if another connection committed anything but issuance since the last look.
     fn check(&self) -> Result<()> {
-        let mut reader = self.reader.lock().map_err(|_| lock_err())?;
+        let Source::Sqlite(reader) = &self.source else { return Ok(()) };
+        let mut reader = reader.lock().map_err(|_| lock_err())?;
         let version = hot::data_version(&reader.conn)?;
         if version == reader.version {
             return Ok(());
@@ -269,6 +331,74 @@ async fn poll(hot: Weak<HotPath>) {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "cannot refresh the issuance snapshot; will retry"),
             Err(e) => tracing::warn!(error = %e, "snapshot refresh task failed"),
+        }
+    }
+}
+
+/// PostgreSQL: reload on every announced change (a burst once), re-listen when the listening
+/// connection is lost (reloading everything then), and reload every [`FULL_REFRESH`] anyway —
+/// or after [`RETRY`] while the last reload failed.
+async fn follow(hot: Weak<HotPath>, store: PgStore, mut listener: Option<crate::store::postgres::Listener>) {
+    let mut wait = Duration::from_millis(100);
+    let mut stale = false;
+    loop {
+        let mut l = match listener.take() {
+            Some(l) => l,
+            None => match store.listen().await {
+                Ok(l) => {
+                    wait = Duration::from_millis(100);
+                    tracing::info!("listening for changes again; reading the snapshot anew");
+                    match reload(&hot).await {
+                        Some(ok) => stale = !ok,
+                        None => return,
+                    }
+                    l
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "cannot listen for changes on PostgreSQL; will retry");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(RELISTEN_MAX);
+                    if hot.upgrade().is_none_or(|h| h.is_closed()) {
+                        return;
+                    }
+                    continue;
+                }
+            },
+        };
+        loop {
+            let next = if stale { RETRY } else { FULL_REFRESH };
+            let announced = tokio::select! {
+                c = l.changed() => c.is_some(),
+                () = tokio::time::sleep(next) => true,
+            };
+            if !announced {
+                tracing::warn!("lost the PostgreSQL connection listening for changes; reconnecting");
+                break;
+            }
+            l.drain();
+            match reload(&hot).await {
+                Some(ok) => stale = !ok,
+                None => return,
+            }
+        }
+    }
+}
+
+/// PostgreSQL: how soon a failed reload is tried again.
+const RETRY: Duration = Duration::from_secs(1);
+
+/// Reload the snapshot of `hot`: whether it succeeded, or `None` once `hot` is gone or closed
+/// (stop following).
+async fn reload(hot: &Weak<HotPath>) -> Option<bool> {
+    let this = hot.upgrade()?;
+    if this.is_closed() {
+        return None;
+    }
+    match this.refresh().await {
+        Ok(()) => Some(true),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot refresh the issuance snapshot; will retry");
+            Some(false)
         }
     }
 }

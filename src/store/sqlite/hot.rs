@@ -9,12 +9,9 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{append_audit, busy_timeout, client_from_row, issued_window, key_from_row, server_from_row};
-use crate::audit::{Decision, NewAuditEvent};
-use crate::store::{ClientRow, KeyRow, RateCheck, ServerRow};
+use crate::store::hot::{plan_batch, windows_needed, Jobs};
+pub use crate::store::hot::{HotRows, Listed, Recorded};
 use crate::{Error, Result};
-
-/// Outcome of one recorded issuance: its `seq`, or the client's window when its rate is used up.
-pub type Recorded = std::result::Result<i64, (u32, Option<i64>)>;
 
 /// Open another connection to an existing, migrated database (the store's settings, but see
 /// `synchronous` below).
@@ -34,18 +31,6 @@ pub fn open_connection(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-/// Everything issuance decides on, as of one instant.
-#[derive(Debug, Default)]
-pub struct HotRows {
-    /// Every version (deleted ones too), by name, then oldest first (as `list_versions`).
-    /// Documents are left out: issuance never reads them.
-    pub servers: Vec<ServerRow>,
-    pub clients: Vec<ClientRow>,
-    pub keys: Vec<KeyRow>,
-    /// `seq` of the newest audit event when the rows were read.
-    pub audit_head: i64,
-}
-
 /// `PRAGMA data_version`: changes when another connection commits.
 pub fn data_version(c: &Connection) -> Result<i64> {
     Ok(c.query_row("PRAGMA data_version", [], |r| r.get(0))?)
@@ -54,10 +39,6 @@ pub fn data_version(c: &Connection) -> Result<i64> {
 fn audit_head(c: &Connection) -> Result<i64> {
     Ok(c.query_row("SELECT coalesce(max(seq), 0) FROM audit", [], |r| r.get(0))?)
 }
-
-/// A visitor of every server version with its document, in `(name, version)` order, and the
-/// version's rowid (its insertion order).
-pub type Listed<'a> = &'a mut dyn FnMut(&ServerRow, i64);
 
 /// Read the hot rows in one read transaction; when `listed` is given, walk every version with
 /// its document through it in the same transaction (the registry read API's catalog), one row
@@ -110,7 +91,7 @@ pub fn changed_since(c: &mut Connection, seen: i64) -> Result<(bool, i64)> {
 /// head. An event with a rate check is left out (its slot gets the client's window) when the
 /// client's allowed issuances since `since` — those in the database plus those accepted earlier
 /// in this batch — reach the limit. All or nothing: any failure fails the whole batch.
-pub fn record_batch(c: &mut Connection, jobs: Vec<(NewAuditEvent, Option<RateCheck>)>) -> Result<Vec<Recorded>> {
+pub fn record_batch(c: &mut Connection, jobs: Jobs) -> Result<Vec<Recorded>> {
     // BEGIN and COMMIT come from the statement cache: `Transaction` would parse them again for
     // every batch, a few per cent of the service's CPU at thousands of batches a second.
     c.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
@@ -125,38 +106,13 @@ pub fn record_batch(c: &mut Connection, jobs: Vec<(NewAuditEvent, Option<RateChe
     done
 }
 
-fn batch_in_transaction(tx: &Connection, jobs: Vec<(NewAuditEvent, Option<RateCheck>)>) -> Result<Vec<Recorded>> {
-    let mut outcomes: Vec<Option<(u32, Option<i64>)>> = Vec::with_capacity(jobs.len());
-    let mut accepted = Vec::with_capacity(jobs.len());
-    // Allowed issuances accepted so far in this batch, per client: their instants.
-    let mut in_batch: HashMap<String, Vec<i64>> = HashMap::new();
-    let mut stored: HashMap<(String, i64), (u32, Option<i64>)> = HashMap::new();
-    for (event, rate) in jobs {
-        if let Some(r) = &rate {
-            let key = (r.client.clone(), r.since);
-            let (mut n, mut oldest) = match stored.get(&key) {
-                Some(w) => *w,
-                None => {
-                    let w = issued_window(tx, &r.client, r.since)?;
-                    stored.insert(key, w);
-                    w
-                }
-            };
-            for at in in_batch.get(&r.client).into_iter().flatten().filter(|at| **at >= r.since) {
-                n += 1;
-                oldest = Some(oldest.map_or(*at, |o| o.min(*at)));
-            }
-            if n >= r.limit {
-                outcomes.push(Some((n, oldest)));
-                continue;
-            }
-        }
-        if event.action == "issue" && event.decision == Some(Decision::Allow) {
-            in_batch.entry(event.actor.clone()).or_default().push(event.at);
-        }
-        outcomes.push(None);
-        accepted.push(event);
+fn batch_in_transaction(tx: &Connection, jobs: Jobs) -> Result<Vec<Recorded>> {
+    let mut windows = HashMap::new();
+    for (client, since) in windows_needed(&jobs) {
+        let w = issued_window(tx, &client, since)?;
+        windows.insert((client, since), w);
     }
-    let mut seqs = append_audit(tx, accepted)?.into_iter();
-    Ok(outcomes.into_iter().map(|o| o.map_or_else(|| Ok(seqs.next().unwrap_or_default()), Err)).collect())
+    let mut plan = plan_batch(jobs, &windows);
+    let seqs = append_audit(tx, std::mem::take(&mut plan.accepted))?;
+    Ok(plan.outcomes(seqs))
 }

@@ -1,0 +1,155 @@
+//! What the issuance hot path of `mcpca serve` needs from PostgreSQL (as `sqlite::hot` for the
+//! file): the rows issuance decides on, read in one `REPEATABLE READ` transaction; the group
+//! commit of issuance events, each client's rate re-checked under the writers' lock; and a
+//! connection listening for the changes every replica announces (migration 2's triggers on
+//! `mcpca_changes`).
+
+use std::collections::HashMap;
+
+use tokio::sync::mpsc;
+use tokio_postgres::{AsyncMessage, Client, IsolationLevel, NoTls};
+
+use super::{describe, issued_window, PgStore, Writer};
+use crate::store::hot::{plan_batch, windows_needed, HotRows, Jobs, Listed, Recorded};
+use crate::store::postgres::rows::{client_from_row, key_from_row, server_from_row, SERVER_COLUMNS};
+use crate::{Error, Result};
+
+/// The channel changes are announced on; the payload is `<schema>.<table>`.
+pub const CHANNEL: &str = "mcpca_changes";
+
+/// Rows of the catalog walk fetched per round trip.
+const CHUNK: i32 = 1000;
+
+/// A connection of its own listening on [`CHANNEL`] for changes to this store's schema.
+pub struct Listener {
+    changes: mpsc::UnboundedReceiver<()>,
+    /// Kept open while listening; dropping the listener closes the connection.
+    _client: Client,
+}
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listener").finish_non_exhaustive()
+    }
+}
+
+impl Listener {
+    /// Wait for the next change; `None` once the connection is lost (changes made since may
+    /// not be announced: reconnect and read everything again).
+    pub async fn changed(&mut self) -> Option<()> {
+        self.changes.recv().await
+    }
+
+    /// Take the changes already announced (a burst is read once); how many there were.
+    pub fn drain(&mut self) -> usize {
+        let mut n = 0;
+        while self.changes.try_recv().is_ok() {
+            n += 1;
+        }
+        n
+    }
+}
+
+impl PgStore {
+    /// Everything issuance decides on, as of one instant (one `REPEATABLE READ` transaction);
+    /// when `listed` is given, every version with its document is walked through it first, in
+    /// the same transaction, a chunk of rows at a time (the registry read API's catalog).
+    pub async fn hot_rows(&self, listed: Option<Listed<'_>>) -> Result<HotRows> {
+        let mut c = self.conn().await?;
+        let tx = c.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().await?;
+        if let Some(f) = listed {
+            let stmt = tx
+                .prepare(&format!(
+                    "SELECT {SERVER_COLUMNS}, v.ord FROM server_versions v JOIN servers s ON s.name = v.name ORDER BY v.name, v.version"
+                ))
+                .await?;
+            let portal = tx.bind(&stmt, &[]).await?;
+            loop {
+                let rows = tx.query_portal(&portal, CHUNK).await?;
+                for r in &rows {
+                    let row = server_from_row(r)?;
+                    f(&row, r.try_get(17)?);
+                }
+                if rows.len() < CHUNK as usize {
+                    break;
+                }
+                // Rendering a chunk of entries is CPU work: let other tasks run between chunks.
+                tokio::task::yield_now().await;
+            }
+        }
+        let columns = SERVER_COLUMNS.replace("v.document", "'' AS document");
+        let servers = tx
+            .query(
+                &format!(
+                    "SELECT {columns} FROM server_versions v JOIN servers s ON s.name = v.name ORDER BY v.name, v.published_at, v.ord"
+                ),
+                &[],
+            )
+            .await?
+            .iter()
+            .map(server_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let clients = tx.query("SELECT * FROM clients", &[]).await?.iter().map(client_from_row).collect::<Result<Vec<_>>>()?;
+        let keys =
+            tx.query("SELECT * FROM keys ORDER BY created_at, ord", &[]).await?.iter().map(key_from_row).collect::<Result<Vec<_>>>()?;
+        let audit_head: i64 = tx.query_one("SELECT seq FROM heads WHERE name = 'audit'", &[]).await?.try_get(0)?;
+        tx.commit().await?;
+        Ok(HotRows { servers, clients, keys, audit_head })
+    }
+
+    /// Append a batch of issuance events in one transaction, after the chain's head (under its
+    /// lock, so every replica's commits are in one order and every rate window is exact). An
+    /// event with a rate check is left out (its slot gets the client's window) when the
+    /// client's allowed issuances — committed plus accepted earlier in the batch — reach the
+    /// limit. All or nothing: any failure fails the whole batch.
+    pub async fn record_batch(&self, jobs: Jobs) -> Result<Vec<Recorded>> {
+        let mut c = self.conn().await?;
+        let mut w = Writer::begin(&mut c).await?;
+        let mut windows = HashMap::new();
+        for (client, since) in windows_needed(&jobs) {
+            let window = issued_window(&w.tx, &client, since).await?;
+            windows.insert((client, since), window);
+        }
+        let mut plan = plan_batch(jobs, &windows);
+        let seqs = w.append(std::mem::take(&mut plan.accepted)).await?;
+        w.tx.commit().await?;
+        Ok(plan.outcomes(seqs))
+    }
+
+    /// Open a connection of its own and `LISTEN` on [`CHANNEL`] for changes to this store's
+    /// schema (other schemas of the database announce on the same channel and are ignored).
+    pub async fn listen(&self) -> Result<Listener> {
+        // Migrated first: the triggers exist before anything is awaited from them.
+        let schema: String = self.conn().await?.query_one("SELECT current_schema()::text", &[]).await?.try_get(0)?;
+        // Named for `pg_stat_activity` (and operators): which authority's schema it follows.
+        let mut config = self.pool.config.clone();
+        config.application_name(format!("mcpca-listen:{schema}"));
+        let (client, mut connection) = config
+            .connect(NoTls)
+            .await
+            .map_err(|e| Error::Store(format!("cannot connect to PostgreSQL at {}: {}", self.pool.target, describe(&e))))?;
+        let (tx, changes) = mpsc::unbounded_channel();
+        let prefix = format!("{schema}.");
+        tokio::spawn(async move {
+            // Driving the connection delivers both the answers to the client's queries and
+            // the notifications; it ends when the client is dropped or the connection fails.
+            loop {
+                match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                    Some(Ok(AsyncMessage::Notification(n))) => {
+                        if n.channel() == CHANNEL && n.payload().starts_with(&prefix) && tx.send(()).is_err() {
+                            return;
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => {
+                        tracing::warn!(error = %describe(&e), "the PostgreSQL connection listening for changes failed");
+                        return;
+                    }
+                    None => return,
+                }
+            }
+        });
+        client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+        Ok(Listener { changes, _client: client })
+    }
+}

@@ -1,0 +1,238 @@
+//! Issue 7, DESIGN §9: three `mcpca serve` replicas on one PostgreSQL database under a load of
+//! connects spread over them. A server revoked through replica 1 is refused by replicas 2 and
+//! 3 within a second; replica 3 is killed (SIGKILL) during the load and the others keep
+//! issuing; every descriptor a client received has its audit event and the chain verifies;
+//! replica 3, restarted, has caught up with what changed while it was down. Skipped, with a
+//! message, without `MCPCA_TEST_DATABASE_URL`.
+
+use std::collections::HashSet;
+use std::io::BufRead as _;
+use std::process::Child;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::postgres::pg;
+use crate::postgres::pgdb::TestDb;
+use crate::util::*;
+
+const WEATHER: &str = "io.github.acme/weather";
+const MAPS: &str = "io.github.acme/maps";
+const NEWS: &str = "io.github.acme/news";
+/// Load workers, and the most requests each sends (a bound, whatever happens).
+const WORKERS: usize = 6;
+const MAX_REQUESTS: usize = 20_000;
+
+/// A served replica; killed when dropped.
+struct Replica {
+    child: Child,
+    url: String,
+}
+
+impl Replica {
+    fn start(h: &Home, db: &TestDb, kek: &str) -> Replica {
+        let (mut child, _, _) = h
+            .command(["serve", "--listen", "127.0.0.1:0"])
+            .env("MCPCA_DATABASE_URL", &db.url)
+            .env("MCPCA_KEK", kek)
+            .env("MCPCA_IP_RATE", "0")
+            .spawn();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        assert!(line.starts_with("http://127.0.0.1:"), "{line:?}");
+        Replica { child, url: line.trim().to_owned() }
+    }
+
+    /// SIGKILL, and wait for the process to be gone.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// What the load saw.
+#[derive(Default)]
+struct Seen {
+    /// `(replica, jti)` of every descriptor received.
+    received: Vec<(usize, String)>,
+    /// Requests that got no answer (a replica killed), per replica.
+    unanswered: [usize; 3],
+    /// Answers other than 200, with their body.
+    refused: Vec<(usize, u16, String)>,
+}
+
+impl Seen {
+    fn issued_by(&self, replica: usize) -> usize {
+        self.received.iter().filter(|(r, _)| *r == replica).count()
+    }
+}
+
+/// One connect: the status and the body, or `None` when nothing answered.
+async fn connect(http: &reqwest::Client, url: &str, secret: &str, server: &str) -> Option<(u16, serde_json::Value)> {
+    let resp = http
+        .post(format!("{url}/v1/connect"))
+        .bearer_auth(secret)
+        .json(&serde_json::json!({ "server_ref": server }))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .ok()?;
+    let status = resp.status().as_u16();
+    Some((status, resp.json().await.unwrap_or_default()))
+}
+
+/// Wait (bounded) until `f` holds of what the load saw.
+fn wait_for(seen: &Mutex<Seen>, what: &str, f: impl Fn(&Seen) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !f(&seen.lock().unwrap()) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn postgres_three_replicas_share_the_load_see_revocations_and_survive_a_kill() {
+    let Some(db) = TestDb::create("postgres_three_replicas_share_the_load_see_revocations_and_survive_a_kill") else { return };
+    let homes = [Home::new(), Home::new(), Home::new()];
+    let first = &homes[0];
+    pg(first, &db, ["init"]).success();
+    pg(first, &db, ["server", "add", WEATHER, "--url", "https://weather.acme.dev/mcp"]).success();
+    pg(first, &db, ["server", "add", MAPS, "--url", "https://maps.acme.dev/mcp"]).success();
+    let secret =
+        pg(first, &db, ["client", "add", "bot", "--allow", "*", "-o", "json"]).success().json()["secret"].as_str().unwrap().to_owned();
+    let admin = pg(first, &db, ["token", "create", "--role", "admin"]).success().stdout.trim().to_owned();
+    let kek = std::fs::read_to_string(first.file("kek")).unwrap().trim().to_owned();
+    for h in &homes[1..] {
+        h.command(["init"]).env("MCPCA_DATABASE_URL", &db.url).env("MCPCA_KEK", &kek).run().success();
+    }
+    let mut replicas: Vec<Replica> = homes.iter().map(|h| Replica::start(h, &db, &kek)).collect();
+    let urls: Vec<String> = replicas.iter().map(|r| r.url.clone()).collect();
+
+    // The load: workers take the replicas in turn, each request to the next one.
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|w| {
+            let (seen, stop, http, urls, secret) = (Arc::clone(&seen), Arc::clone(&stop), http.clone(), urls.clone(), secret.clone());
+            rt.spawn(async move {
+                for i in 0..MAX_REQUESTS {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let replica = (w + i) % 3;
+                    let answer = connect(&http, &urls[replica], &secret, MAPS).await;
+                    let mut s = seen.lock().unwrap();
+                    match answer {
+                        Some((200, env)) => s.received.push((replica, env["jti"].as_str().unwrap().to_owned())),
+                        Some((status, body)) => s.refused.push((replica, status, body.to_string())),
+                        None => s.unanswered[replica] += 1,
+                    }
+                }
+            })
+        })
+        .collect();
+    wait_for(&seen, "every replica to issue", |s| (0..3).all(|r| s.issued_by(r) >= 30));
+
+    // A revocation through replica 1 (its admin API), refused by 2 and 3 within a second.
+    let asked = Instant::now();
+    first.command(["revoke", WEATHER, "--registry", &urls[0], "--token", &admin]).run().success();
+    let mut delays = Vec::new();
+    for url in &urls {
+        let delay = rt.block_on(async {
+            loop {
+                match connect(&http, url, &secret, WEATHER).await {
+                    Some((403, body)) => {
+                        assert_eq!(body["error"], "server_revoked", "{body}");
+                        return asked.elapsed();
+                    }
+                    Some((200, _)) => {}
+                    other => panic!("{url}: unexpected answer {other:?}"),
+                }
+                assert!(asked.elapsed() < Duration::from_secs(1), "{url} still issues for {WEATHER} a second after its revocation");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        });
+        delays.push(delay);
+    }
+    eprintln!("revocation refused by the three replicas after {delays:?} (from the command's start)");
+
+    // Replica 3 killed mid-load; the others keep issuing.
+    let before_kill = seen.lock().unwrap().received.len();
+    wait_for(&seen, "more issuances", |s| s.received.len() >= before_kill + 50);
+    replicas[2].kill();
+    let (one, two) = {
+        let s = seen.lock().unwrap();
+        (s.issued_by(0), s.issued_by(1))
+    };
+    wait_for(&seen, "replicas 1 and 2 to keep issuing", |s| s.issued_by(0) >= one + 100 && s.issued_by(1) >= two + 100);
+    // A change while replica 3 is down, through replica 2.
+    first.command(["server", "add", NEWS, "--url", "https://news.acme.dev/mcp", "--registry", &urls[1], "--token", &admin]).run().success();
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        rt.block_on(w).unwrap();
+    }
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
+    assert!(seen.refused.is_empty(), "only descriptors or no answer (the killed replica) expected: {:?}", &seen.refused[..1]);
+    assert_eq!(seen.unanswered[..2], [0, 0], "replicas 1 and 2 answered every request");
+    assert!(seen.unanswered[2] > 0, "the load reached replica 3 after it was killed");
+
+    // Every descriptor received has its audit event, in a chain that verifies.
+    let audited: HashSet<String> =
+        db.column("SELECT details::json->>'jti' FROM audit WHERE action = 'issue' AND decision = 'allow'").into_iter().flatten().collect();
+    let missing: Vec<&str> = seen.received.iter().map(|(_, j)| j.as_str()).filter(|j| !audited.contains(*j)).collect();
+    assert!(missing.is_empty(), "{} of {} descriptors have no audit event: {:?}", missing.len(), seen.received.len(), &missing[..1]);
+    pg(first, &db, ["audit", "verify"]).success();
+    eprintln!(
+        "{} descriptors received ({} audited), {} requests to the killed replica unanswered",
+        seen.received.len(),
+        audited.len(),
+        seen.unanswered[2]
+    );
+
+    // Replica 3 restarted: caught up (the new server issues, the revoked one is refused).
+    replicas[2] = Replica::start(&homes[2], &db, &kek);
+    let url = replicas[2].url.clone();
+    let urls = [urls[0].clone(), urls[1].clone(), url.clone()];
+    rt.block_on(async {
+        let (status, env) = connect(&http, &url, &secret, NEWS).await.unwrap();
+        assert_eq!((status, env["server"]["id"].as_str()), (200, Some(NEWS)), "{env}");
+        let (status, body) = connect(&http, &url, &secret, WEATHER).await.unwrap();
+        assert_eq!((status, body["error"].as_str()), (403, Some("server_revoked")), "{body}");
+    });
+
+    // Every replica's listening connection cut (a database restart, a network blip): each
+    // listens again, reads everything anew, and follows the next change within a second.
+    let replicas_listening =
+        || db.column(&format!("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'mcpca-listen:{}'", db.schema));
+    assert_eq!(replicas_listening(), [Some("3".to_owned())]);
+    db.exec(&format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'mcpca-listen:{}'", db.schema));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while replicas_listening() != [Some("3".to_owned())] {
+        assert!(Instant::now() < deadline, "the replicas listen again");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let asked = Instant::now();
+    pg(first, &db, ["server", "suspend", MAPS, "--reason", "maintenance"]).success();
+    for url in &urls {
+        rt.block_on(async {
+            loop {
+                match connect(&http, url, &secret, MAPS).await {
+                    Some((403, body)) if body["error"] == "policy_blocked" => return,
+                    Some((200, _)) => {}
+                    other => panic!("{url}: unexpected answer {other:?}"),
+                }
+                assert!(asked.elapsed() < Duration::from_secs(1), "{url} still issues for {MAPS} a second after its suspension");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        });
+    }
+    pg(first, &db, ["audit", "verify"]).success();
+}
