@@ -26,9 +26,14 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v1/revocations", get(revocations))
 }
 
+/// The strong `ETag` of a body: a quoted hash of its bytes.
+pub fn etag_of(body: &[u8]) -> String {
+    format!("\"{}\"", crate::audit::hex(&Sha256::digest(body)[..16]))
+}
+
 /// A body with an ETag (by default a hash of the body); `304 Not Modified` when the client has it.
 pub fn with_etag(headers: &HeaderMap, content_type: &'static str, body: Vec<u8>, cache: &str, tag: Option<String>) -> Response {
-    let tag = tag.unwrap_or_else(|| format!("\"{}\"", crate::audit::hex(&Sha256::digest(&body)[..16])));
+    let tag = tag.unwrap_or_else(|| etag_of(&body));
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -48,8 +53,20 @@ pub fn with_etag(headers: &HeaderMap, content_type: &'static str, body: Vec<u8>,
 }
 
 async fn jwks(State(state): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Response> {
+    let cache = jwks_cache_control();
+    // Serve mode: from the snapshot (no database read; keeps answering while the database is
+    // unreachable, so verifiers refreshing their cache are not cut off).
+    if let Some(published) = state.authority.published_jwks() {
+        return Ok(with_etag(&headers, "application/json", published.body.clone(), cache, Some(published.etag.clone())));
+    }
     let body = serde_json::to_vec(&state.authority.jwks().await?).unwrap_or_default();
-    Ok(with_etag(&headers, "application/json", body, &format!("public, max-age={JWKS_MAX_AGE}"), None))
+    Ok(with_etag(&headers, "application/json", body, cache, None))
+}
+
+/// `Cache-Control` of the JWKS.
+fn jwks_cache_control() -> &'static str {
+    static VALUE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VALUE.get_or_init(|| format!("public, max-age={JWKS_MAX_AGE}"))
 }
 
 async fn metadata(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {

@@ -236,3 +236,78 @@ fn postgres_three_replicas_share_the_load_see_revocations_and_survive_a_kill() {
     }
     pg(first, &db, ["audit", "verify"]).success();
 }
+
+/// The database down (here: the schema out of reach, as an outage looks to the replica): no
+/// new connects (503, fail closed: an issuance that cannot be audited is not handed out),
+/// `/readyz` says so for the load balancer, the revocation feed answers 503 (verifiers keep
+/// the last one they had) — and verification is unaffected: the JWKS is still served (from the
+/// replica's snapshot) and a descriptor issued before still verifies. The database back: the
+/// replica listens again and issues.
+#[test]
+fn postgres_database_down_stops_new_connects_not_verification() {
+    let Some(db) = TestDb::create("postgres_database_down_stops_new_connects_not_verification") else { return };
+    let h = Home::new();
+    pg(&h, &db, ["init"]).success();
+    pg(&h, &db, ["server", "add", WEATHER, "--url", "https://weather.acme.dev/mcp"]).success();
+    let secret =
+        pg(&h, &db, ["client", "add", "bot", "--allow", "*", "-o", "json"]).success().json()["secret"].as_str().unwrap().to_owned();
+    let kek = std::fs::read_to_string(h.file("kek")).unwrap().trim().to_owned();
+    let replica = Replica::start(&h, &db, &kek);
+    let url = replica.url.clone();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let get = |path: &str| {
+        let (http, u) = (http.clone(), format!("{url}{path}"));
+        rt.block_on(async move {
+            let r = http.get(u).send().await.unwrap();
+            let etag = r.headers().get("etag").map(|v| v.to_str().unwrap().to_owned());
+            (r.status().as_u16(), r.text().await.unwrap(), etag)
+        })
+    };
+    let (status, env) = rt.block_on(connect(&http, &url, &secret, WEATHER)).unwrap();
+    assert_eq!(status, 200, "{env}");
+    let descriptor = env["descriptor"].as_str().unwrap().to_owned();
+    let (_, jwks, etag) = get("/.well-known/jwks.json");
+    let issuer = serde_json::from_str::<serde_json::Value>(&get("/.well-known/oauth-authorization-server").1).unwrap()["issuer"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(get("/readyz").0, 200);
+
+    // Down. Renamed back when this test ends, whatever happens, so the schema is dropped.
+    struct Outage<'a>(&'a TestDb);
+    impl Drop for Outage<'_> {
+        fn drop(&mut self) {
+            self.0.exec_base(&format!("ALTER SCHEMA {0}_down RENAME TO {0}", self.0.schema));
+        }
+    }
+    db.exec_base(&format!("ALTER SCHEMA {0} RENAME TO {0}_down", db.schema));
+    let outage = Outage(&db);
+    let (status, body) = rt.block_on(connect(&http, &url, &secret, WEATHER)).unwrap();
+    assert_eq!(status, 503, "no audit record, no descriptor: {body}");
+    let (status, body, _) = get("/readyz");
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("store unreachable"), "{body}");
+    assert_eq!(get("/v1/revocations").0, 503);
+    let (status, body, tag) = get("/.well-known/jwks.json");
+    assert_eq!((status, &body, &tag), (200, &jwks, &etag), "the JWKS keeps being served");
+    let jwks_url = format!("{url}/.well-known/jwks.json");
+    Home::new()
+        .command(["verify", &descriptor, "--audience", "https://weather.acme.dev/mcp", "--jwks", &jwks_url, "--issuer", &issuer])
+        .run()
+        .success();
+
+    // Back: the replica listens again, and issues.
+    drop(outage);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, body) = rt.block_on(connect(&http, &url, &secret, WEATHER)).unwrap();
+        if status == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the replica issues again once the database is back: {status} {body}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(get("/readyz").0, 200);
+    pg(&h, &db, ["audit", "verify"]).success();
+}

@@ -57,6 +57,12 @@ impl TestDb {
         exec(&self.url, sql);
     }
 
+    /// Run SQL on the database, outside this schema (e.g. to rename it).
+    #[allow(dead_code)] // not every test binary needs it
+    pub fn exec_base(&self, sql: &str) {
+        exec(&self.base, sql);
+    }
+
     /// The first column of every row `sql` answers in this schema, as text.
     #[allow(dead_code)] // not every test binary reads rows
     pub fn column(&self, sql: &str) -> Vec<Option<String>> {

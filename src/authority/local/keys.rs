@@ -190,7 +190,11 @@ pub(super) async fn revoke(a: &LocalAuthority, kid: &str, reason: Option<String>
 }
 
 pub(super) async fn jwks(a: &LocalAuthority) -> Result<Jwks> {
-    let keys = a.store.list_keys().await?;
+    published(&a.store.list_keys().await?)
+}
+
+/// The JWKS of `keys`: the published ones (next, active, retiring), in their order.
+pub(super) fn published(keys: &[KeyRow]) -> Result<Jwks> {
     let mut out = Vec::new();
     for k in keys.iter().filter(|k| k.state.is_published()) {
         let vk = ed25519_dalek::VerifyingKey::from_bytes(&k.public_key).map_err(|e| Error::Crypto(format!("stored key {}: {e}", k.kid)))?;

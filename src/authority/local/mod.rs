@@ -218,6 +218,12 @@ impl LocalAuthority {
         self.hot().map(|h| h.catalog())
     }
 
+    /// Serve mode: the JWKS as of the issuance snapshot, serialized (`None` without the hot
+    /// path: the route then reads the store).
+    pub fn published_jwks(&self) -> Option<Arc<snapshot::JwksBody>> {
+        self.hot().and_then(|h| h.snapshot().jwks())
+    }
+
     /// The hot path, while enabled and open.
     fn hot(&self) -> Option<&Arc<snapshot::HotPath>> {
         self.hot.as_ref().filter(|h| !h.is_closed())

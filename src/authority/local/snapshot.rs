@@ -52,6 +52,25 @@ pub struct Snapshot {
     /// The active key, opened; `None` when there is none usable (issuance then takes the
     /// store's path, which explains why).
     signer: Option<Arc<DescriptorSigner>>,
+    /// The JWKS document, serialized once per snapshot (`None` if a stored key is damaged:
+    /// the route then reads the store, which reports it).
+    jwks: Option<Arc<JwksBody>>,
+}
+
+/// The published keys as served: the JSON body and its `ETag`.
+#[derive(Debug)]
+pub struct JwksBody {
+    pub body: Vec<u8>,
+    pub etag: String,
+}
+
+impl JwksBody {
+    fn of(keys: &[crate::store::KeyRow]) -> Option<Self> {
+        let jwks = super::keys::published(keys).ok()?;
+        let body = serde_json::to_vec(&jwks).ok()?;
+        let etag = crate::server::keys::etag_of(&body);
+        Some(JwksBody { body, etag })
+    }
 }
 
 impl Snapshot {
@@ -85,7 +104,13 @@ impl Snapshot {
                 }
             }
         });
-        Snapshot { servers, by_secret, signer }
+        let jwks = JwksBody::of(&rows.keys).map(Arc::new);
+        Snapshot { servers, by_secret, signer, jwks }
+    }
+
+    /// The JWKS as served, when every published key could be read.
+    pub fn jwks(&self) -> Option<Arc<JwksBody>> {
+        self.jwks.clone()
     }
 
     /// As `servers::find_for_issue`: the version named, else the latest, else (all versions
