@@ -45,15 +45,24 @@ pub(super) async fn run(ctx: &Ctx, args: ServeArgs) -> Result<()> {
 
 async fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
     let overrides = Overrides { issuer: args.issuer.clone() };
-    let fresh = !ctx.paths.config_file.exists();
-    if fresh {
+    // A bootstrap admin token only for a new authority: a replica joining one on a shared
+    // database (its home fresh, its keys found there) uses the tokens that exist.
+    let mut bootstrap = false;
+    if !ctx.paths.config_file.exists() {
         let report = init(&ctx.paths, args.issuer.as_deref(), Arc::clone(&ctx.clock)).await?;
         for c in &report.created {
             ctx.note(format!("created {c}"));
         }
+        bootstrap = report.new_authority;
+        if !report.new_authority {
+            ctx.note(format!(
+                "joined the authority in {} (its keys exist): use an admin token made there (`mcpca token create`)",
+                report.database
+            ));
+        }
     }
     let mut authority = LocalAuthority::open(&ctx.paths, &overrides, Arc::clone(&ctx.clock))?;
-    if fresh {
+    if bootstrap {
         let token = authority.token_create(Role::Admin, Some("bootstrap".into()), None).await?;
         let dir = ctx.paths.config_file.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
         let path = dir.join(ADMIN_TOKEN_FILE);

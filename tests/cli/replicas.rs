@@ -108,10 +108,13 @@ fn postgres_three_replicas_share_the_load_see_revocations_and_survive_a_kill() {
         pg(first, &db, ["client", "add", "bot", "--allow", "*", "-o", "json"]).success().json()["secret"].as_str().unwrap().to_owned();
     let admin = pg(first, &db, ["token", "create", "--role", "admin"]).success().stdout.trim().to_owned();
     let kek = std::fs::read_to_string(first.file("kek")).unwrap().trim().to_owned();
-    for h in &homes[1..] {
-        h.command(["init"]).env("MCPCA_DATABASE_URL", &db.url).env("MCPCA_KEK", &kek).run().success();
-    }
+    // Replicas 2 and 3 start on empty homes: `serve` joins the authority in the database (same
+    // KEK) without minting an admin token of its own.
     let mut replicas: Vec<Replica> = homes.iter().map(|h| Replica::start(h, &db, &kek)).collect();
+    for h in &homes[1..] {
+        assert!(h.file("config.yaml").exists() && !h.file("admin-token").exists());
+    }
+    assert_eq!(db.column("SELECT count(*) FROM admin_tokens"), [Some("1".to_owned())]);
     let urls: Vec<String> = replicas.iter().map(|r| r.url.clone()).collect();
 
     // The load: workers take the replicas in turn, each request to the next one.

@@ -29,6 +29,10 @@ pub struct InitReport {
     pub next_kid: Option<String>,
     /// Notes for the operator (e.g. an `--issuer` that differs from the file).
     pub notes: Vec<String>,
+    /// Whether this made a new authority (its first keys), rather than finding one (another
+    /// replica's, on a shared database).
+    #[serde(skip)]
+    pub new_authority: bool,
 }
 
 /// Create whatever of the authority is missing. Running it on a complete authority changes
@@ -151,5 +155,6 @@ pub async fn init(paths: &Paths, issuer: Option<&str>, clock: Arc<dyn Clock>) ->
         active_kid: active,
         next_kid: next,
         notes,
+        new_authority: keys.is_empty(),
     })
 }
