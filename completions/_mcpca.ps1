@@ -1119,7 +1119,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             break
         }
         'mcpca;migrate' {
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The target: a postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The target: a postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL (TLS parameters as for --database-url)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'Keep everything (config, KEK, database) under one folder')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of config.yaml (default: in --home, or the platform''s config dir)')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file')

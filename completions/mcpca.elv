@@ -1033,7 +1033,7 @@ set edit:completion:arg-completer[mcpca] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'mcpca;migrate'= {
-            cand --to 'The target: a postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL'
+            cand --to 'The target: a postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL (TLS parameters as for --database-url)'
             cand --home 'Keep everything (config, KEK, database) under one folder'
             cand --config 'Path of config.yaml (default: in --home, or the platform''s config dir)'
             cand --database-url 'Keep the authority in this PostgreSQL database instead of the home''s SQLite file'

@@ -798,7 +798,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -s y -l yes -d 'Answe
 complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -s q -l quiet -d 'Print only data and errors'
 complete -c mcpca -n "__fish_mcpca_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mcpca -n "__fish_mcpca_using_subcommand migrate" -l to -d 'The target: a postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand migrate" -l to -d 'The target: a postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL (TLS parameters as for --database-url)' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand migrate" -l home -d 'Keep everything (config, KEK, database) under one folder' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand migrate" -l config -d 'Path of config.yaml (default: in --home, or the platform\'s config dir)' -r -F
 complete -c mcpca -n "__fish_mcpca_using_subcommand migrate" -l database-url -d 'Keep the authority in this PostgreSQL database instead of the home\'s SQLite file' -r

@@ -43,7 +43,11 @@ pub struct GlobalArgs {
     pub config: Option<PathBuf>,
     /// Keep the authority in this PostgreSQL database instead of the home's SQLite file.
     ///
-    /// A postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL (no TLS yet). Precedence:
+    /// A postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL. TLS follows libpq's parameters:
+    /// sslmode=disable, prefer (the default: TLS when offered), require, verify-ca or
+    /// verify-full, and sslrootcert=FILE, the PEM CA the server's certificate must chain to
+    /// (prefer and require without it do not check the certificate), e.g.
+    /// ?sslmode=verify-full&sslrootcert=/etc/mcpca/db-ca.pem. Precedence:
     /// --database-url > MCPCA_DATABASE_URL > `database_url` in config.yaml > the SQLite file.
     /// The config file and the key-encryption key stay on each machine.
     #[arg(long, global = true, env = "MCPCA_DATABASE_URL", value_name = "URL", hide_env_values = true)]
@@ -154,7 +158,8 @@ pub enum Command {
 
 Stop `mcpca serve` on this machine first: changes made during the copy are not in it.")]
 pub struct MigrateArgs {
-    /// The target: a postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL.
+    /// The target: a postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL (TLS parameters as
+    /// for --database-url).
     #[arg(long, value_name = "URL")]
     pub to: crate::config::DatabaseUrl,
     /// Replace whatever the target database holds (refused otherwise).

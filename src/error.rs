@@ -173,7 +173,10 @@ impl Error {
             Error::Store(m) if m.contains(STORE_READ_ONLY) => {
                 Some("make the database file and its folder writable (mount, permissions, `chattr -i`), then retry; nothing was changed".into())
             }
-            Error::Store(_) => Some("check that the database (the SQLite file, or the PostgreSQL server) is reachable, writable and not corrupt".into()),
+            Error::Store(m) => Some(crate::store::postgres::connect_hint(m).map_or_else(
+                || "check that the database (the SQLite file, or the PostgreSQL server) is reachable, writable and not corrupt".into(),
+                str::to_owned,
+            )),
             Error::SchemaTooNew { .. } => Some("upgrade mcpca to the version that wrote this database".into()),
             Error::Io { .. } | Error::Crypto(_) => None,
         }

@@ -8,7 +8,13 @@
 //! [`Store::record_issue`] sees every issuance committed before it, and revocation `seq`s
 //! (counted in the same table) commit in the order they are given.
 //!
-//! Connections come from a small pool of its own (no TLS yet: `sslmode=require` is refused).
+//! Connections come from a small pool of its own. TLS follows libpq's `sslmode` (`disable`,
+//! `prefer` — the default —, `require`, `verify-ca`, `verify-full`) and `sslrootcert` (a PEM
+//! CA file) in the URL, over the binary's rustls; `prefer` and `require` encrypt without
+//! checking the certificate unless `sslrootcert` is given, `verify-*` without it trust
+//! Mozilla's roots (see `postgres/tls.rs` and docs/deploying.md). The LISTEN connection uses
+//! the same settings.
+//!
 //! The store connects lazily: the first operation connects and applies the embedded
 //! migrations, in one transaction under an advisory lock (two replicas starting together
 //! migrate once), and refuses a schema newer than this binary ([`Error::SchemaTooNew`]).
@@ -29,11 +35,14 @@ mod copy;
 mod hot;
 mod pool;
 mod rows;
+mod tls;
 
 use pool::{describe, target, Conn, Pool};
 use rows::*;
 
 pub use hot::{Listener, CHANNEL};
+pub(crate) use tls::hint as connect_hint;
+use tls::SslMode;
 
 /// Migrations, in order; the schema version is their count (table `mcpca_schema`).
 const MIGRATIONS: &[&str] = &[include_str!("migrations/postgres_0001_init.sql"), include_str!("migrations/postgres_0002_notify.sql")];
@@ -66,23 +75,32 @@ pub struct PgStore {
 impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The target without the password.
-        f.debug_struct("PgStore").field("target", &self.pool.target).finish_non_exhaustive()
+        f.debug_struct("PgStore").field("target", &self.pool.target).field("sslmode", &self.pool.tls.mode.as_str()).finish_non_exhaustive()
     }
 }
 
 impl PgStore {
-    /// A store for `url` (`postgres://user@host:port/db?options=…`). Connects on first use.
+    /// A store for `url` (`postgres://user@host:port/db?sslmode=…&options=…`). Reads the CA
+    /// file of `sslrootcert` now; connects on first use.
     pub fn new(url: &str) -> Result<Self> {
         let hint = "give a URL like postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE";
         if !is_postgres_url(url) {
             return Err(Error::invalid("the database URL must start with postgres:// or postgresql://", hint));
         }
+        let (url, tls) = tls::Tls::from_url(url)?;
         // The parser's message never holds the password.
         let mut config: Config = url.parse().map_err(|e| Error::invalid(format!("the database URL is not valid: {e}"), hint))?;
-        if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+        config.ssl_mode(tls.negotiation());
+        #[cfg(unix)]
+        if tls.mode != SslMode::Disable
+            && tls.mode != SslMode::Prefer
+            && config.get_hostaddrs().is_empty()
+            && !config.get_hosts().is_empty()
+            && config.get_hosts().iter().all(|h| matches!(h, tokio_postgres::config::Host::Unix(_)))
+        {
             return Err(Error::invalid(
-                "TLS to PostgreSQL is not supported yet (sslmode=require)",
-                "connect over a trusted network or a local socket with sslmode=disable or prefer, or through a TLS tunnel",
+                format!("sslmode={} asks for TLS, which PostgreSQL does not offer on a Unix socket", tls.mode.as_str()),
+                "on the local socket use sslmode=prefer or disable (the traffic does not leave the machine), or connect over TCP for TLS",
             ));
         }
         if config.get_connect_timeout().is_none() {
@@ -95,6 +113,7 @@ impl PgStore {
         Ok(PgStore {
             pool: Arc::new(Pool {
                 config,
+                tls,
                 target,
                 idle: Mutex::new(Vec::new()),
                 permits: Semaphore::new(POOL_SIZE),

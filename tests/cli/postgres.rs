@@ -260,3 +260,32 @@ fn postgres_database_url_precedence() {
     h.command(["server", "list", "-o", "json", "--database-url", &db.url]).env("MCPCA_DATABASE_URL", dead).run().success();
     h.command(["server", "list", "--database-url", dead]).env("MCPCA_DATABASE_URL", &db.url).run().fails(2).stderr_has(&["127.0.0.1:1"]);
 }
+
+/// TLS parameters in the URL: `sslmode=require` works end to end; a CA that did not sign the
+/// server's certificate, or a CA file that does not exist, fails with the target (never the
+/// password) and a hint. Skipped when the test server does not offer TLS.
+#[test]
+fn postgres_tls_settings_from_the_url() {
+    let Some(db) = TestDb::create("postgres_tls_settings_from_the_url") else { return };
+    if db.column("SHOW ssl") != [Some("on".to_owned())] {
+        eprintln!("SKIPPED postgres_tls_settings_from_the_url: the test database does not offer TLS (ssl = off)");
+        return;
+    }
+    let h = Home::new();
+    let with = |params: &str| format!("{}&{params}", db.url);
+    let run = |url: &str, args: &[&str]| h.command(args).env("MCPCA_DATABASE_URL", url).run();
+    run(&with("sslmode=require"), &["init"]).success();
+    run(&with("sslmode=require"), &["server", "add", WEATHER, "--url", WEATHER_URL]).success();
+
+    let other_ca = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/pg-tls/other-ca.pem");
+    let secret = with(&format!("sslmode=verify-ca&sslrootcert={other_ca}")).replacen("postgres@", "postgres:s3cret@", 1);
+    let out = run(&secret, &["server", "list"]).fails(2).stderr_has(&[
+        "cannot connect to PostgreSQL at postgres@",
+        "not signed by a trusted CA",
+        "hint: give the CA",
+    ]);
+    assert!(!out.stderr.contains("s3cret"), "{}", out.stderr);
+    run(&with("sslmode=verify-full&sslrootcert=/nonexistent/ca.pem"), &["server", "list"])
+        .fails(2)
+        .stderr_has(&["cannot read the CA file /nonexistent/ca.pem (sslrootcert)", "hint: give sslrootcert=PATH"]);
+}

@@ -5,6 +5,7 @@
 mod attacks;
 mod keys_lifecycle;
 mod pg;
+mod pg_tls;
 mod rfc8037;
 mod story;
 mod verify;

@@ -7,12 +7,12 @@
 use std::collections::HashMap;
 
 use tokio::sync::mpsc;
-use tokio_postgres::{AsyncMessage, Client, IsolationLevel, NoTls};
+use tokio_postgres::{AsyncMessage, Client, IsolationLevel};
 
 use super::{describe, issued_window, PgStore, Writer};
 use crate::store::hot::{plan_batch, windows_needed, HotRows, Jobs, Listed, Recorded};
 use crate::store::postgres::rows::{client_from_row, key_from_row, server_from_row, SERVER_COLUMNS};
-use crate::{Error, Result};
+use crate::Result;
 
 /// The channel changes are announced on; the payload is `<schema>.<table>`.
 pub const CHANNEL: &str = "mcpca_changes";
@@ -124,10 +124,8 @@ impl PgStore {
         // Named for `pg_stat_activity` (and operators): which authority's schema it follows.
         let mut config = self.pool.config.clone();
         config.application_name(format!("mcpca-listen:{schema}"));
-        let (client, mut connection) = config
-            .connect(NoTls)
-            .await
-            .map_err(|e| Error::Store(format!("cannot connect to PostgreSQL at {}: {}", self.pool.target, describe(&e))))?;
+        // The pool's TLS settings: the same mode, CA and checks.
+        let (client, mut connection) = config.connect(self.pool.tls.connector.clone()).await.map_err(|e| self.pool.connect_error(&e))?;
         let (tx, changes) = mpsc::unbounded_channel();
         let prefix = format!("{schema}.");
         tokio::spawn(async move {

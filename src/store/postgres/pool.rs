@@ -4,12 +4,15 @@
 use std::sync::Mutex;
 
 use tokio::sync::{OnceCell, Semaphore, SemaphorePermit};
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, Config};
 
+use super::tls::Tls;
 use crate::{Error, Result};
 
 pub(super) struct Pool {
+    /// Without `sslmode`/`sslrootcert`: those are in `tls`.
     pub(super) config: Config,
+    pub(super) tls: Tls,
     /// `user@host:port/db`, for messages (never the password).
     pub(super) target: String,
     pub(super) idle: Mutex<Vec<Client>>,
@@ -70,17 +73,21 @@ impl Pool {
     }
 
     async fn connect(&self) -> Result<Client> {
-        let (client, connection) = self
-            .config
-            .connect(NoTls)
-            .await
-            .map_err(|e| Error::Store(format!("cannot connect to PostgreSQL at {}: {}", self.target, describe(&e))))?;
+        let (client, connection) = self.config.connect(self.tls.connector.clone()).await.map_err(|e| self.connect_error(&e))?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %describe(&e), "PostgreSQL connection closed");
             }
         });
         Ok(client)
+    }
+}
+
+impl Pool {
+    /// The error of a failed connection: the target (never the password), and the TLS failure
+    /// when there is one.
+    pub(super) fn connect_error(&self, e: &tokio_postgres::Error) -> Error {
+        self.tls.connect_error(&self.target, e)
     }
 }
 
