@@ -12,6 +12,7 @@
 //! of entries, not two.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -180,7 +181,7 @@ const DELETED: u8 = 2;
 const BROKEN: u8 = 4;
 
 /// One server version of the catalog: its key, what the filters read, and its rendered entry.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Entry {
     /// Shared by the versions of a name (and with the previous catalog when unchanged).
     name: Arc<str>,
@@ -297,6 +298,28 @@ impl Catalog {
     pub fn latest(&self, name: &str) -> Option<&Entry> {
         let start = self.entries.partition_point(|e| &*e.name < name);
         self.entries[start..].iter().take_while(|e| &*e.name == name).find(|e| e.is(LATEST))
+    }
+
+    /// The catalog with every version of the names in `changed` replaced by `rows` (every
+    /// version those names have now, in `(name, version)` order, with their insertion order):
+    /// the other entries are shared as they are, so a change of a few servers costs their
+    /// rendering, not the whole registry's.
+    pub fn patched(&self, changed: &BTreeSet<String>, rows: &[(ServerRow, i64)], connect_url: &str) -> Catalog {
+        let mut b = Builder::new(self, connect_url);
+        let mut fresh = rows.iter().peekable();
+        for e in &self.entries {
+            if changed.contains(&*e.name) {
+                continue;
+            }
+            while let Some((row, order)) = fresh.next_if(|(r, _)| (r.version.name.as_str(), r.version.version.as_str()) < e.key()) {
+                b.push(row, *order);
+            }
+            b.keep(e);
+        }
+        for (row, order) in fresh {
+            b.push(row, *order);
+        }
+        b.finish()
     }
 
     /// The highest version of a name, deleted ones included (what `versions/latest` answers
@@ -416,6 +439,16 @@ impl<'a> Builder<'a> {
         });
     }
 
+    /// Add an entry of the previous catalog as it is.
+    fn keep(&mut self, e: &Entry) {
+        if let Some(last) = self.entries.last() {
+            if last.key().cmp(&e.key()) != Ordering::Less {
+                self.sorted = false;
+            }
+        }
+        self.entries.push(e.clone());
+    }
+
     /// The catalog.
     pub fn finish(mut self) -> Catalog {
         if !self.sorted {
@@ -481,6 +514,48 @@ mod tests {
             b.push(r, i as i64);
         }
         b.finish()
+    }
+
+    /// A patch of some names gives exactly the catalog a full rebuild gives, sharing the rest.
+    #[test]
+    fn a_patch_equals_a_rebuild() {
+        let url = "https://ca.example/v1/connect";
+        let build_with = |previous: &Catalog, rows: &[(ServerRow, i64)]| {
+            let mut b = Builder::new(previous, url);
+            for (r, order) in rows {
+                b.push(r, *order);
+            }
+            b.finish()
+        };
+        let before = [
+            (row("a/x", "1.0.0", Status::Active, 1), 1),
+            (row("b/y", "1.0.0", Status::Active, 1), 2),
+            (row("d/w", "2.0.0", Status::Active, 1), 3),
+        ];
+        let first = build_with(&Catalog::default(), &before);
+        // b/y gains a version and changes; c/z is new (between b and d); a/x and d/w stay.
+        let after = [
+            (row("a/x", "1.0.0", Status::Active, 1), 1),
+            (row("b/y", "1.0.0", Status::Suspended, 2), 2),
+            (row("b/y", "1.1.0", Status::Active, 2), 4),
+            (row("c/z", "0.1.0", Status::Active, 2), 5),
+            (row("d/w", "2.0.0", Status::Active, 1), 3),
+        ];
+        let full = build_with(&first, &after);
+        let changed: BTreeSet<String> = ["b/y".to_owned(), "c/z".to_owned(), "e/gone".to_owned()].into();
+        let fresh: Vec<(ServerRow, i64)> = after.iter().filter(|(r, _)| changed.contains(&r.version.name)).cloned().collect();
+        let patched = first.patched(&changed, &fresh, url);
+        let view = |c: &Catalog| {
+            c.entries
+                .iter()
+                .map(|e| (e.name().to_owned(), e.version().to_owned(), e.item.to_string(), e.flags, e.order, e.updated_at))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(view(&patched), view(&full));
+        assert!(Arc::ptr_eq(&first.entries[0].item, &patched.entries[0].item), "unchanged entries are shared");
+        // A name removed entirely (no rows) disappears.
+        let gone: BTreeSet<String> = ["d/w".to_owned()].into();
+        assert_eq!(first.patched(&gone, &[], url).len(), 2);
     }
 
     #[test]

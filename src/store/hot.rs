@@ -4,7 +4,7 @@
 //! used up ([`plan_batch`]). The engines (`sqlite::hot`, `postgres::hot`) read and write; the
 //! decisions are made here once, so both count a batch the same way.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::audit::{Decision, NewAuditEvent};
 use crate::store::{ClientRow, KeyRow, RateCheck, ServerRow};
@@ -12,11 +12,60 @@ use crate::store::{ClientRow, KeyRow, RateCheck, ServerRow};
 /// Outcome of one recorded issuance: its `seq`, or the client's window when its rate is used up.
 pub type Recorded = std::result::Result<i64, (u32, Option<i64>)>;
 
+/// Most server names a partial reload reads; more changes than that since the last read, and
+/// everything is read again.
+pub const MAX_CHANGED_NAMES: usize = 256;
+
+/// Which server rows a read covers.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// Every server: the snapshot is replaced.
+    #[default]
+    All,
+    /// These names only (every version each has now; none when it is gone): the snapshot keeps
+    /// the other names as they are.
+    Names(BTreeSet<String>),
+}
+
+impl Scope {
+    /// The names whose servers changed, from the `(action, target)` of the audit events
+    /// committed since the last read (issuance excluded). Every change of a server appends an
+    /// event whose target is its name or `name@version` (names hold no `@`); other targets
+    /// (client ids, kids) are harmless extra names. No event at all — the change came from
+    /// outside mcpca, e.g. an operator's own SQL — or more than [`MAX_CHANGED_NAMES`] names:
+    /// everything.
+    pub fn of_changes<'a>(events: impl IntoIterator<Item = &'a str>) -> Scope {
+        let mut names = BTreeSet::new();
+        for target in events {
+            let name = target.split_once('@').map_or(target, |(n, _)| n);
+            names.insert(name.to_owned());
+            if names.len() > MAX_CHANGED_NAMES {
+                return Scope::All;
+            }
+        }
+        if names.is_empty() {
+            Scope::All
+        } else {
+            Scope::Names(names)
+        }
+    }
+}
+
+/// What a read walks through its visitor: first the scope, then every server version of it
+/// with its document, in `(name, version)` order, with the version's insertion order.
+#[derive(Debug)]
+pub enum Walk<'r> {
+    Scope(&'r Scope),
+    Row(&'r ServerRow, i64),
+}
+
 /// Everything issuance decides on, as of one instant.
 #[derive(Debug, Default)]
 pub struct HotRows {
-    /// Every version (deleted ones too), by name, then oldest first (as `list_versions`).
-    /// Documents are left out: issuance never reads them.
+    /// What `servers` covers.
+    pub scope: Scope,
+    /// Every version (deleted ones too) of the scope, by name, then oldest first (as
+    /// `list_versions`). Documents are left out: issuance never reads them.
     pub servers: Vec<ServerRow>,
     pub clients: Vec<ClientRow>,
     pub keys: Vec<KeyRow>,
@@ -24,9 +73,8 @@ pub struct HotRows {
     pub audit_head: i64,
 }
 
-/// A visitor of every server version with its document, in `(name, version)` order, and the
-/// version's insertion order.
-pub type Listed<'a> = &'a mut (dyn FnMut(&ServerRow, i64) + Send);
+/// A visitor of what a read covers (see [`Walk`]).
+pub type Listed<'a> = &'a mut (dyn FnMut(Walk<'_>) + Send);
 
 /// A batch of issuance events with their rate checks, as the group commit receives them.
 pub type Jobs = Vec<(NewAuditEvent, Option<RateCheck>)>;
@@ -115,6 +163,16 @@ mod tests {
         assert_eq!(plan.accepted.len(), 3, "a twice (1 + 2 = 3), c without a check");
         let out = plan.outcomes(vec![7, 8, 9]);
         assert_eq!(out, vec![Ok(7), Err((1, Some(80))), Ok(8), Err((3, Some(90))), Ok(9)]);
+    }
+
+    #[test]
+    fn changed_names_come_from_the_targets_of_the_events() {
+        let scope = Scope::of_changes(["io.github.a/x@1.0.0", "io.github.a/x", "bot", "io.github.b/y@2"]);
+        let names: BTreeSet<String> = ["bot", "io.github.a/x", "io.github.b/y"].into_iter().map(String::from).collect();
+        assert_eq!(scope, Scope::Names(names));
+        assert_eq!(Scope::of_changes([]), Scope::All, "a change without an event: read everything");
+        let many: Vec<String> = (0..=MAX_CHANGED_NAMES).map(|i| format!("n/{i}")).collect();
+        assert_eq!(Scope::of_changes(many.iter().map(String::as_str)), Scope::All);
     }
 
     #[test]

@@ -237,6 +237,24 @@ fn postgres_three_replicas_share_the_load_see_revocations_and_survive_a_kill() {
             }
         });
     }
+
+    // A change made outside mcpca (an operator's own SQL: no audit event says which server)
+    // is announced too, and every replica reads everything anew.
+    db.exec(&format!("UPDATE servers SET verified = TRUE WHERE name = '{NEWS}'"));
+    let asked = Instant::now();
+    let path = format!("/v0.1/servers/{}/versions/latest", NEWS.replace('/', "%2F"));
+    for url in &urls {
+        rt.block_on(async {
+            loop {
+                let doc: serde_json::Value = http.get(format!("{url}{path}")).send().await.unwrap().json().await.unwrap();
+                if doc["_meta"]["dev.mcpca/authority"]["verified"] == true {
+                    return;
+                }
+                assert!(asked.elapsed() < Duration::from_secs(1), "{url} does not show the change a second later: {doc}");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        });
+    }
     pg(first, &db, ["audit", "verify"]).success();
 }
 

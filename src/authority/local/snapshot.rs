@@ -29,7 +29,7 @@ use crate::authority::ServerRefArg;
 use crate::descriptor::DescriptorSigner;
 use crate::keys::{Kek, KeyState};
 use crate::registry::catalog::{Builder, Catalog};
-use crate::store::hot::{HotRows, Recorded};
+use crate::store::hot::{HotRows, Recorded, Scope, Walk};
 use crate::store::sqlite::hot;
 use crate::store::{ClientRow, PgStore, RateCheck, ServerRow};
 use crate::{Error, Result};
@@ -46,8 +46,9 @@ const RELISTEN_MAX: Duration = Duration::from_secs(5);
 /// What issuance reads, as of one committed state of the store.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    /// Versions by name, oldest first.
-    servers: HashMap<String, Vec<ServerRow>>,
+    /// Versions by name, oldest first; shared with the previous snapshot for every name a
+    /// partial reload did not touch.
+    servers: HashMap<String, Arc<Vec<ServerRow>>>,
     by_secret: HashMap<[u8; 32], Arc<ClientRow>>,
     /// The active key, opened; `None` when there is none usable (issuance then takes the
     /// store's path, which explains why).
@@ -74,10 +75,21 @@ impl JwksBody {
 }
 
 impl Snapshot {
-    fn build(rows: HotRows, kek: &Kek) -> Self {
+    /// The next snapshot from `rows`: the servers of their scope replace those of `previous`
+    /// (all of them for [`Scope::All`]); clients and keys are always read whole.
+    fn build(rows: HotRows, kek: &Kek, previous: &Snapshot) -> Self {
+        let mut servers = match &rows.scope {
+            Scope::All => HashMap::with_capacity(previous.servers.len()),
+            Scope::Names(names) => {
+                let mut kept = previous.servers.clone();
+                for n in names {
+                    kept.remove(n);
+                }
+                kept
+            }
+        };
         // Rows come grouped by name: one exactly sized vector per name (a vector grown by
         // `push` holds room for four rows, 30 MB of nothing with 30,000 one-version names).
-        let mut servers: HashMap<String, Vec<ServerRow>> = HashMap::new();
         let mut rows_by_name = rows.servers.into_iter().peekable();
         while let Some(first) = rows_by_name.next() {
             let name = first.version.name.clone();
@@ -88,13 +100,17 @@ impl Snapshot {
             group.shrink_to_fit();
             match servers.entry(name) {
                 Entry::Vacant(slot) => {
-                    slot.insert(group);
+                    slot.insert(Arc::new(group));
                 }
-                Entry::Occupied(mut slot) => slot.get_mut().append(&mut group),
+                Entry::Occupied(mut slot) => Arc::make_mut(slot.get_mut()).append(&mut group),
             }
         }
         let by_secret = rows.clients.into_iter().map(|c| (c.secret_hash, Arc::new(c))).collect();
         let signer = rows.keys.iter().find(|k| k.state == KeyState::Active).and_then(|k| {
+            // The same active key: its signer is reused (no decryption per change).
+            if let Some(s) = previous.signer.as_ref().filter(|s| s.kid() == k.kid) {
+                return Some(Arc::clone(s));
+            }
             let sealed = k.sealed_private.as_deref()?;
             match kek.open_key(&k.kid, sealed) {
                 Ok(key) => Some(Arc::new(DescriptorSigner::new(key))),
@@ -148,8 +164,9 @@ enum Source {
     /// A reader connection of its own, polled for other processes' commits.
     Sqlite(Mutex<Reader>),
     /// The store (a pool of its own); reloads take turns, so an older read never replaces a
-    /// newer one.
-    Postgres { store: PgStore, turn: tokio::sync::Mutex<()> },
+    /// newer one. The lock holds the audit head the snapshot covers (`None` before the first
+    /// read).
+    Postgres { store: PgStore, turn: tokio::sync::Mutex<Option<i64>> },
 }
 
 /// The snapshot, its refresher and the audit writer.
@@ -185,7 +202,7 @@ impl HotPath {
         let url = connect_url.clone();
         let (reader, first, catalog) = tokio::task::spawn_blocking(move || -> Result<(Reader, Snapshot, Catalog)> {
             let mut reader = Reader { conn: hot::open_connection(&path)?, version: 0, seen: 0 };
-            let (snap, catalog) = load(&mut reader, &k, &Catalog::default(), &url)?;
+            let (snap, catalog) = load(&mut reader, false, &k, &Snapshot::default(), &Catalog::default(), &url)?;
             Ok((reader, snap, catalog))
         })
         .await
@@ -216,7 +233,7 @@ impl HotPath {
             snapshot: ArcSwap::from_pointee(Snapshot::default()),
             catalog: ArcSwap::from_pointee(Catalog::default()),
             connect_url,
-            source: Source::Postgres { store: store.clone(), turn: tokio::sync::Mutex::new(()) },
+            source: Source::Postgres { store: store.clone(), turn: tokio::sync::Mutex::new(None) },
             kek,
             batcher: AuditBatcher::start_postgres(store.clone()),
             closed: AtomicBool::new(false),
@@ -224,7 +241,7 @@ impl HotPath {
         });
         // Listening before the first read: a change committed in between is announced.
         let listener = store.listen().await?;
-        this.refresh().await?;
+        this.refresh_all().await?;
         let task = tokio::spawn(follow(Arc::downgrade(&this), store, Some(listener)));
         if let Ok(mut p) = this.poller.lock() {
             *p = Some(task);
@@ -244,9 +261,9 @@ impl HotPath {
 
     /// Read the rows again and swap in the new snapshot and catalog.
     fn reload(&self, reader: &mut Reader) -> Result<()> {
-        let previous = self.catalog.load_full();
-        let (snap, catalog) = load(reader, &self.kek, &previous, &self.connect_url)?;
-        drop(previous);
+        let (previous, previous_catalog) = (self.snapshot.load_full(), self.catalog.load_full());
+        let (snap, catalog) = load(reader, true, &self.kek, &previous, &previous_catalog, &self.connect_url)?;
+        drop((previous, previous_catalog));
         self.snapshot.store(Arc::new(snap));
         self.catalog.store(Arc::new(catalog));
         Ok(())
@@ -257,28 +274,45 @@ impl HotPath {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// Reload now (after a change made through this process, or announced).
+    /// Reload now (after a change made through this process, or announced): the servers
+    /// changed since the last read (everything when that cannot be told), clients and keys.
     pub async fn refresh(self: &Arc<Self>) -> Result<()> {
+        self.refresh_scoped(true).await
+    }
+
+    /// Reload everything now (the safety net, and after the listening connection was lost).
+    pub async fn refresh_all(self: &Arc<Self>) -> Result<()> {
+        self.refresh_scoped(false).await
+    }
+
+    async fn refresh_scoped(self: &Arc<Self>, partial: bool) -> Result<()> {
         match &self.source {
             Source::Sqlite(_) => {
                 let this = Arc::clone(self);
                 tokio::task::spawn_blocking(move || {
                     let Source::Sqlite(reader) = &this.source else { return Ok(()) };
                     let mut reader = reader.lock().map_err(|_| lock_err())?;
+                    if !partial {
+                        reader.seen = -1;
+                    }
                     this.reload(&mut reader)
                 })
                 .await
                 .map_err(|e| Error::Store(format!("snapshot task failed: {e}")))?
             }
             Source::Postgres { store, turn } => {
-                let _turn = turn.lock().await;
-                let previous = self.catalog.load_full();
-                let mut builder = Builder::new(&previous, &self.connect_url);
-                let rows = store.hot_rows(Some(&mut |row, order| builder.push(row, order))).await?;
-                let catalog = builder.finish();
-                drop(previous);
-                self.snapshot.store(Arc::new(Snapshot::build(rows, &self.kek)));
+                let mut seen = turn.lock().await;
+                let since = if partial { *seen } else { None };
+                let (previous, previous_catalog) = (self.snapshot.load_full(), self.catalog.load_full());
+                let mut next = NextCatalog::new(&previous_catalog, &self.connect_url);
+                let rows = store.hot_rows(since, Some(&mut |w| next.visit(w))).await?;
+                let catalog = next.finish(&rows.scope)?;
+                let head = rows.audit_head;
+                let snapshot = Snapshot::build(rows, &self.kek, &previous);
+                drop((previous, previous_catalog));
+                self.snapshot.store(Arc::new(snapshot));
                 self.catalog.store(Arc::new(catalog));
+                *seen = Some(head);
                 Ok(())
             }
         }
@@ -329,18 +363,64 @@ impl HotPath {
     }
 }
 
-/// Read the rows and build a snapshot and a catalog (sharing unchanged entries with
-/// `previous`); the reader then covers what it read.
-fn load(reader: &mut Reader, kek: &Kek, previous: &Catalog, connect_url: &str) -> Result<(Snapshot, Catalog)> {
+/// Read the rows — the servers changed since the reader's last read when `partial` (and it
+/// has one), else all — and build the next snapshot and catalog from `previous` and
+/// `previous_catalog`; the reader then covers what it read.
+fn load(
+    reader: &mut Reader,
+    partial: bool,
+    kek: &Kek,
+    previous: &Snapshot,
+    previous_catalog: &Catalog,
+    connect_url: &str,
+) -> Result<(Snapshot, Catalog)> {
     // data_version first: a commit after this read is seen by the next look. Recorded only
     // once the read succeeded, so a failed read is retried by the poller.
     let version = hot::data_version(&reader.conn)?;
-    let mut builder = Builder::new(previous, connect_url);
-    let rows = hot::load(&mut reader.conn, Some(&mut |row, order| builder.push(row, order)))?;
-    let catalog = builder.finish();
+    let since = (partial && reader.seen >= 0).then_some(reader.seen);
+    let mut next = NextCatalog::new(previous_catalog, connect_url);
+    let rows = hot::load(&mut reader.conn, since, Some(&mut |w| next.visit(w)))?;
+    let catalog = next.finish(&rows.scope)?;
     reader.version = version;
     reader.seen = rows.audit_head;
-    Ok((Snapshot::build(rows, kek), catalog))
+    Ok((Snapshot::build(rows, kek, previous), catalog))
+}
+
+/// The next catalog, built as a read walks its rows: from scratch (sharing unchanged bytes)
+/// for a full read, as a patch of the previous one for a partial read.
+enum NextCatalog<'p> {
+    Unstarted(&'p Catalog, &'p str),
+    Full(Builder<'p>),
+    Patch(&'p Catalog, &'p str, Vec<(ServerRow, i64)>),
+}
+
+impl<'p> NextCatalog<'p> {
+    fn new(previous: &'p Catalog, connect_url: &'p str) -> Self {
+        NextCatalog::Unstarted(previous, connect_url)
+    }
+
+    fn visit(&mut self, w: Walk<'_>) {
+        match (w, &mut *self) {
+            (Walk::Scope(scope), NextCatalog::Unstarted(previous, url)) => {
+                let (previous, url) = (*previous, *url);
+                *self = match scope {
+                    Scope::All => NextCatalog::Full(Builder::new(previous, url)),
+                    Scope::Names(_) => NextCatalog::Patch(previous, url, Vec::new()),
+                };
+            }
+            (Walk::Row(row, order), NextCatalog::Full(b)) => b.push(row, order),
+            (Walk::Row(row, order), NextCatalog::Patch(_, _, rows)) => rows.push((row.clone(), order)),
+            _ => {}
+        }
+    }
+
+    fn finish(self, scope: &Scope) -> Result<Catalog> {
+        match (self, scope) {
+            (NextCatalog::Full(b), Scope::All) => Ok(b.finish()),
+            (NextCatalog::Patch(previous, url, rows), Scope::Names(names)) => Ok(previous.patched(names, &rows, url)),
+            _ => Err(Error::Store("the snapshot read did not walk its scope".into())),
+        }
+    }
 }
 
 async fn poll(hot: Weak<HotPath>) {
@@ -373,7 +453,7 @@ async fn follow(hot: Weak<HotPath>, store: PgStore, mut listener: Option<crate::
                 Ok(l) => {
                     wait = Duration::from_millis(100);
                     tracing::info!("listening for changes again; reading the snapshot anew");
-                    match reload(&hot).await {
+                    match reload(&hot, false).await {
                         Some(ok) => stale = !ok,
                         None => return,
                     }
@@ -392,16 +472,18 @@ async fn follow(hot: Weak<HotPath>, store: PgStore, mut listener: Option<crate::
         };
         loop {
             let next = if stale { RETRY } else { FULL_REFRESH };
-            let announced = tokio::select! {
-                c = l.changed() => c.is_some(),
-                () = tokio::time::sleep(next) => true,
+            // `Some(partial)`: reload (the changed servers only after an announcement);
+            // `None`: the listening connection is lost.
+            let wake = tokio::select! {
+                c = l.changed() => c.map(|()| !stale),
+                () = tokio::time::sleep(next) => Some(false),
             };
-            if !announced {
+            let Some(partial) = wake else {
                 tracing::warn!("lost the PostgreSQL connection listening for changes; reconnecting");
                 break;
-            }
+            };
             l.drain();
-            match reload(&hot).await {
+            match reload(&hot, partial).await {
                 Some(ok) => stale = !ok,
                 None => return,
             }
@@ -412,14 +494,15 @@ async fn follow(hot: Weak<HotPath>, store: PgStore, mut listener: Option<crate::
 /// PostgreSQL: how soon a failed reload is tried again.
 const RETRY: Duration = Duration::from_secs(1);
 
-/// Reload the snapshot of `hot`: whether it succeeded, or `None` once `hot` is gone or closed
+/// Reload the snapshot of `hot` (the changed servers only when `partial`): whether it succeeded, or `None` once `hot` is gone or closed
 /// (stop following).
-async fn reload(hot: &Weak<HotPath>) -> Option<bool> {
+async fn reload(hot: &Weak<HotPath>, partial: bool) -> Option<bool> {
     let this = hot.upgrade()?;
     if this.is_closed() {
         return None;
     }
-    match this.refresh().await {
+    let done = if partial { this.refresh().await } else { this.refresh_all().await };
+    match done {
         Ok(()) => Some(true),
         Err(e) => {
             tracing::warn!(error = %e, "cannot refresh the issuance snapshot; will retry");

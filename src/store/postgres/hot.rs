@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, Client, IsolationLevel};
 
 use super::{describe, issued_window, PgStore, Writer};
-use crate::store::hot::{plan_batch, windows_needed, HotRows, Jobs, Listed, Recorded};
+use crate::store::hot::{plan_batch, windows_needed, HotRows, Jobs, Listed, Recorded, Scope, Walk};
 use crate::store::postgres::rows::{client_from_row, key_from_row, server_from_row, SERVER_COLUMNS};
 use crate::Result;
 
@@ -51,24 +51,45 @@ impl Listener {
 }
 
 impl PgStore {
-    /// Everything issuance decides on, as of one instant (one `REPEATABLE READ` transaction);
-    /// when `listed` is given, every version with its document is walked through it first, in
-    /// the same transaction, a chunk of rows at a time (the registry read API's catalog).
-    pub async fn hot_rows(&self, listed: Option<Listed<'_>>) -> Result<HotRows> {
+    /// Everything issuance decides on, as of one instant (one `REPEATABLE READ` transaction):
+    /// every server when `since` is `None`, else only the servers changed after audit event
+    /// `since` (see [`Scope::of_changes`]). When `listed` is given, it gets the scope, then
+    /// every version of it with its document, in the same transaction, a chunk of rows at a
+    /// time (the registry read API's catalog).
+    pub async fn hot_rows(&self, since: Option<i64>, listed: Option<Listed<'_>>) -> Result<HotRows> {
         let mut c = self.conn().await?;
         let tx = c.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().await?;
+        let audit_head: i64 = tx.query_one("SELECT seq FROM heads WHERE name = 'audit'", &[]).await?.try_get(0)?;
+        let scope = match since {
+            Some(seen) if seen <= audit_head => {
+                let rows =
+                    tx.query("SELECT target FROM audit WHERE seq > $1 AND seq <= $2 AND action <> 'issue'", &[&seen, &audit_head]).await?;
+                let targets = rows.iter().map(|r| r.try_get::<_, String>(0)).collect::<std::result::Result<Vec<_>, _>>()?;
+                Scope::of_changes(targets.iter().map(String::as_str))
+            }
+            _ => Scope::All,
+        };
+        let names: Vec<&str> = match &scope {
+            Scope::All => Vec::new(),
+            Scope::Names(n) => n.iter().map(String::as_str).collect(),
+        };
+        let (filter, params): (&str, Vec<&(dyn tokio_postgres::types::ToSql + Sync)>) = match scope {
+            Scope::All => ("", vec![]),
+            Scope::Names(_) => (" WHERE v.name = ANY($1)", vec![&names]),
+        };
         if let Some(f) = listed {
+            f(Walk::Scope(&scope));
             let stmt = tx
                 .prepare(&format!(
-                    "SELECT {SERVER_COLUMNS}, v.ord FROM server_versions v JOIN servers s ON s.name = v.name ORDER BY v.name, v.version"
+                    "SELECT {SERVER_COLUMNS}, v.ord FROM server_versions v JOIN servers s ON s.name = v.name{filter} ORDER BY v.name, v.version"
                 ))
                 .await?;
-            let portal = tx.bind(&stmt, &[]).await?;
+            let portal = tx.bind(&stmt, &params).await?;
             loop {
                 let rows = tx.query_portal(&portal, CHUNK).await?;
                 for r in &rows {
                     let row = server_from_row(r)?;
-                    f(&row, r.try_get(17)?);
+                    f(Walk::Row(&row, r.try_get(17)?));
                 }
                 if rows.len() < CHUNK as usize {
                     break;
@@ -81,9 +102,9 @@ impl PgStore {
         let servers = tx
             .query(
                 &format!(
-                    "SELECT {columns} FROM server_versions v JOIN servers s ON s.name = v.name ORDER BY v.name, v.published_at, v.ord"
+                    "SELECT {columns} FROM server_versions v JOIN servers s ON s.name = v.name{filter} ORDER BY v.name, v.published_at, v.ord"
                 ),
-                &[],
+                &params,
             )
             .await?
             .iter()
@@ -92,9 +113,8 @@ impl PgStore {
         let clients = tx.query("SELECT * FROM clients", &[]).await?.iter().map(client_from_row).collect::<Result<Vec<_>>>()?;
         let keys =
             tx.query("SELECT * FROM keys ORDER BY created_at, ord", &[]).await?.iter().map(key_from_row).collect::<Result<Vec<_>>>()?;
-        let audit_head: i64 = tx.query_one("SELECT seq FROM heads WHERE name = 'audit'", &[]).await?.try_get(0)?;
         tx.commit().await?;
-        Ok(HotRows { servers, clients, keys, audit_head })
+        Ok(HotRows { scope, servers, clients, keys, audit_head })
     }
 
     /// Append a batch of issuance events in one transaction, after the chain's head (under its

@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::{append_audit, busy_timeout, client_from_row, issued_window, key_from_row, server_from_row};
 use crate::store::hot::{plan_batch, windows_needed, Jobs};
-pub use crate::store::hot::{HotRows, Listed, Recorded};
+pub use crate::store::hot::{HotRows, Listed, Recorded, Scope, Walk};
 use crate::{Error, Result};
 
 /// Open another connection to an existing, migrated database (the store's settings, but see
@@ -40,35 +40,62 @@ fn audit_head(c: &Connection) -> Result<i64> {
     Ok(c.query_row("SELECT coalesce(max(seq), 0) FROM audit", [], |r| r.get(0))?)
 }
 
-/// Read the hot rows in one read transaction; when `listed` is given, walk every version with
-/// its document through it in the same transaction (the registry read API's catalog), one row
-/// at a time.
-pub fn load(c: &mut Connection, listed: Option<Listed<'_>>) -> Result<HotRows> {
+/// Read the hot rows in one read transaction: every server when `since` is `None`, else only
+/// the servers changed after audit event `since` (see [`Scope::of_changes`]). When `listed` is
+/// given, it gets the scope, then every version of it with its document, one row at a time, in
+/// the same transaction (the registry read API's catalog).
+pub fn load(c: &mut Connection, since: Option<i64>, listed: Option<Listed<'_>>) -> Result<HotRows> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Deferred)?;
+    let audit_head = audit_head(&tx)?;
+    let scope = match since {
+        Some(seen) if seen <= audit_head => {
+            let mut stmt = tx.prepare_cached("SELECT target FROM audit WHERE seq > ?1 AND seq <= ?2 AND action <> 'issue'")?;
+            let targets = stmt.query_map(params![seen, audit_head], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+            Scope::of_changes(targets.iter().map(String::as_str))
+        }
+        _ => Scope::All,
+    };
+    // `?1`: the names of a partial read, as a JSON array (all rows when `Scope::All`).
+    let (filter, names) = match &scope {
+        Scope::All => ("", String::new()),
+        Scope::Names(n) => (" WHERE v.name IN (SELECT value FROM json_each(?1))", serde_json::to_string(n).unwrap_or_default()),
+    };
+    let bind = |stmt: &mut rusqlite::Statement<'_>| -> rusqlite::Result<()> {
+        if !names.is_empty() {
+            stmt.raw_bind_parameter(1, &names)?;
+        }
+        Ok(())
+    };
     if let Some(f) = listed {
+        f(Walk::Scope(&scope));
         let mut stmt = tx.prepare(&format!(
-            "SELECT {}, v.rowid FROM server_versions v JOIN servers s ON s.name = v.name ORDER BY v.name, v.version",
+            "SELECT {}, v.rowid FROM server_versions v JOIN servers s ON s.name = v.name{filter} ORDER BY v.name, v.version",
             super::SERVER_COLUMNS
         ))?;
-        let mut rows = stmt.query([])?;
+        bind(&mut stmt)?;
+        let mut rows = stmt.raw_query();
         while let Some(r) = rows.next()? {
             let row = server_from_row(r)?;
-            f(&row, r.get(17)?);
+            f(Walk::Row(&row, r.get(17)?));
         }
     }
     let columns = super::SERVER_COLUMNS.replace("v.document", "'' AS document");
-    let servers = tx
-        .prepare(&format!(
-            "SELECT {columns} FROM server_versions v JOIN servers s ON s.name = v.name ORDER BY v.name, v.published_at, v.rowid"
-        ))?
-        .query_map([], server_from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = tx.prepare(&format!(
+        "SELECT {columns} FROM server_versions v JOIN servers s ON s.name = v.name{filter} ORDER BY v.name, v.published_at, v.rowid"
+    ))?;
+    bind(&mut stmt)?;
+    let mut servers = Vec::new();
+    let mut rows = stmt.raw_query();
+    while let Some(r) = rows.next()? {
+        servers.push(server_from_row(r)?);
+    }
+    drop(rows);
+    drop(stmt);
     let clients = tx.prepare("SELECT * FROM clients")?.query_map([], client_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
     let keys =
         tx.prepare("SELECT * FROM keys ORDER BY created_at, rowid")?.query_map([], key_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-    let audit_head = audit_head(&tx)?;
     tx.commit()?;
-    Ok(HotRows { servers, clients, keys, audit_head })
+    Ok(HotRows { scope, servers, clients, keys, audit_head })
 }
 
 /// Has anything but issuance been committed after audit event `seen`? Every change of a server,
