@@ -40,7 +40,7 @@ mod tls;
 use pool::{describe, target, Conn, Pool};
 use rows::*;
 
-pub use hot::{Listener, CHANNEL};
+pub use hot::{Change, Listener, CHANNEL};
 pub(crate) use tls::hint as connect_hint;
 use tls::SslMode;
 
@@ -242,7 +242,12 @@ struct Writer<'a> {
 impl<'a> Writer<'a> {
     async fn begin(c: &'a mut Client) -> Result<Self> {
         let tx = c.transaction().await?;
-        let head = tx.query_one("SELECT seq, hash FROM heads WHERE name = 'audit' FOR UPDATE", &[]).await?;
+        // Marks the transaction as mcpca's (audited) for the change announcements of migration
+        // 2; sent in the same round trip as the lock.
+        let (_, head) = tokio::try_join!(
+            tx.execute("SELECT set_config('mcpca.audited', 'on', true)", &[]),
+            tx.query_one("SELECT seq, hash FROM heads WHERE name = 'audit' FOR UPDATE", &[]),
+        )?;
         let hash: Option<String> = head.try_get(1)?;
         Ok(Writer { tx, seq: head.try_get(0)?, hash: hash.unwrap_or_else(|| GENESIS.to_owned()) })
     }

@@ -113,7 +113,8 @@ async fn postgres_rate_check_is_exact_across_processes() {
 }
 
 /// Migration 2's triggers announce every committed change of what issuance reads, to the
-/// listeners of the same schema only; a lost listening connection ends the stream of changes.
+/// listeners of the same schema only: mcpca's own changes with the audit head before them,
+/// an operator's own SQL as unaudited; a lost listening connection ends the stream.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_changes_are_announced_to_listeners_of_the_schema() {
     use std::time::Duration;
@@ -122,7 +123,8 @@ async fn postgres_changes_are_announced_to_listeners_of_the_schema() {
     let s = PgStore::connect(&db.url).await.unwrap();
     let o = PgStore::connect(&other.url).await.unwrap();
     let mut listener = s.listen().await.unwrap();
-    async fn soon(l: &mut mcpca::store::postgres::Listener) -> Result<Option<()>, tokio::time::error::Elapsed> {
+    use mcpca::store::postgres::Change;
+    async fn soon(l: &mut mcpca::store::postgres::Listener) -> Result<Option<Change>, tokio::time::error::Elapsed> {
         tokio::time::timeout(std::time::Duration::from_millis(500), l.changed()).await
     }
 
@@ -131,13 +133,23 @@ async fn postgres_changes_are_announced_to_listeners_of_the_schema() {
     s.append_audit(vec![NewAuditEvent::new(1, "op", "test.note", "x")]).await.unwrap();
     assert!(soon(&mut listener).await.is_err(), "no announcement for another schema or the audit log");
 
-    // A client added here: announced once committed.
+    // A client added here: announced once committed, with the head before its event (1: the
+    // note above).
     crate::story::add_client(&s, "bot").await;
-    assert_eq!(soon(&mut listener).await, Ok(Some(())));
-    listener.drain();
-    // The same through plain SQL (an operator's own UPDATE).
+    assert_eq!(soon(&mut listener).await, Ok(Some(Change::Audited { head_before: 1 })));
+    // Plain SQL (an operator's own UPDATE): no event says what changed.
     db.exec("UPDATE clients SET status = 'suspended' WHERE id = 'bot'");
-    assert_eq!(soon(&mut listener).await, Ok(Some(())));
+    assert_eq!(soon(&mut listener).await, Ok(Some(Change::Unaudited)));
+    // A burst is read as one: the unaudited change wins; else the later head.
+    crate::story::add_client(&s, "two").await;
+    db.exec("UPDATE clients SET status = 'active' WHERE id = 'bot'");
+    crate::story::add_client(&s, "three").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(soon(&mut listener).await, Ok(Some(Change::Unaudited)));
+    crate::story::add_client(&s, "four").await;
+    crate::story::add_client(&s, "five").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(soon(&mut listener).await, Ok(Some(Change::Audited { head_before: 5 })), "events 5 and 6 of four and five");
 
     // The listening connection terminated: the stream ends (the follower then re-listens and
     // reads everything again).

@@ -30,6 +30,7 @@ use crate::descriptor::DescriptorSigner;
 use crate::keys::{Kek, KeyState};
 use crate::registry::catalog::{Builder, Catalog};
 use crate::store::hot::{HotRows, Recorded, Scope, Walk};
+use crate::store::postgres::Change;
 use crate::store::sqlite::hot;
 use crate::store::{ClientRow, PgStore, RateCheck, ServerRow};
 use crate::{Error, Result};
@@ -48,7 +49,7 @@ const RELISTEN_MAX: Duration = Duration::from_secs(5);
 pub struct Snapshot {
     /// Versions by name, oldest first; shared with the previous snapshot for every name a
     /// partial reload did not touch.
-    servers: HashMap<String, Arc<Vec<ServerRow>>>,
+    servers: HashMap<Arc<str>, Arc<Vec<ServerRow>>>,
     by_secret: HashMap<[u8; 32], Arc<ClientRow>>,
     /// The active key, opened; `None` when there is none usable (issuance then takes the
     /// store's path, which explains why).
@@ -83,7 +84,7 @@ impl Snapshot {
             Scope::Names(names) => {
                 let mut kept = previous.servers.clone();
                 for n in names {
-                    kept.remove(n);
+                    kept.remove(n.as_str());
                 }
                 kept
             }
@@ -92,9 +93,9 @@ impl Snapshot {
         // `push` holds room for four rows, 30 MB of nothing with 30,000 one-version names).
         let mut rows_by_name = rows.servers.into_iter().peekable();
         while let Some(first) = rows_by_name.next() {
-            let name = first.version.name.clone();
+            let name: Arc<str> = Arc::from(first.version.name.as_str());
             let mut group = vec![first];
-            while let Some(row) = rows_by_name.next_if(|r| r.version.name == name) {
+            while let Some(row) = rows_by_name.next_if(|r| *r.version.name == *name) {
                 group.push(row);
             }
             group.shrink_to_fit();
@@ -132,7 +133,7 @@ impl Snapshot {
     /// As `servers::find_for_issue`: the version named, else the latest, else (all versions
     /// deleted) the newest.
     pub fn find_for_issue(&self, s: &ServerRefArg) -> Option<&ServerRow> {
-        let versions = self.servers.get(&s.name)?;
+        let versions = self.servers.get(s.name.as_str())?;
         match &s.version {
             Some(v) => versions.iter().find(|r| &r.version.version == v),
             None => versions.iter().find(|r| r.version.is_latest).or_else(|| versions.last()),
@@ -277,15 +278,27 @@ impl HotPath {
     /// Reload now (after a change made through this process, or announced): the servers
     /// changed since the last read (everything when that cannot be told), clients and keys.
     pub async fn refresh(self: &Arc<Self>) -> Result<()> {
-        self.refresh_scoped(true).await
+        self.refresh_scoped(true, None).await
     }
 
     /// Reload everything now (the safety net, and after the listening connection was lost).
     pub async fn refresh_all(self: &Arc<Self>) -> Result<()> {
-        self.refresh_scoped(false).await
+        self.refresh_scoped(false, None).await
     }
 
-    async fn refresh_scoped(self: &Arc<Self>, partial: bool) -> Result<()> {
+    /// After an announced change: nothing when the snapshot has read past it already (the
+    /// change came through this process, or with an earlier announcement), else as
+    /// [`HotPath::refresh`] — or everything for a change made outside mcpca.
+    async fn refresh_announced(self: &Arc<Self>, change: Change) -> Result<()> {
+        match change {
+            Change::Audited { head_before } => self.refresh_scoped(true, Some(head_before)).await,
+            Change::Unaudited => self.refresh_all().await,
+        }
+    }
+
+    /// Reload (partially when `partial`), unless the snapshot covers audit events past
+    /// `unless_past` already (PostgreSQL).
+    async fn refresh_scoped(self: &Arc<Self>, partial: bool, unless_past: Option<i64>) -> Result<()> {
         match &self.source {
             Source::Sqlite(_) => {
                 let this = Arc::clone(self);
@@ -302,6 +315,11 @@ impl HotPath {
             }
             Source::Postgres { store, turn } => {
                 let mut seen = turn.lock().await;
+                if let (Some(read), Some(before)) = (*seen, unless_past) {
+                    if read > before {
+                        return Ok(());
+                    }
+                }
                 let since = if partial { *seen } else { None };
                 let (previous, previous_catalog) = (self.snapshot.load_full(), self.catalog.load_full());
                 let mut next = NextCatalog::new(&previous_catalog, &self.connect_url);
@@ -453,7 +471,7 @@ async fn follow(hot: Weak<HotPath>, store: PgStore, mut listener: Option<crate::
                 Ok(l) => {
                     wait = Duration::from_millis(100);
                     tracing::info!("listening for changes again; reading the snapshot anew");
-                    match reload(&hot, false).await {
+                    match reload(&hot, None).await {
                         Some(ok) => stale = !ok,
                         None => return,
                     }
@@ -472,18 +490,17 @@ async fn follow(hot: Weak<HotPath>, store: PgStore, mut listener: Option<crate::
         };
         loop {
             let next = if stale { RETRY } else { FULL_REFRESH };
-            // `Some(partial)`: reload (the changed servers only after an announcement);
-            // `None`: the listening connection is lost.
+            // `Some(change)`: reload (what an announced change needs; everything at the timer or
+            // while the last reload failed); `None`: the listening connection is lost.
             let wake = tokio::select! {
-                c = l.changed() => c.map(|()| !stale),
-                () = tokio::time::sleep(next) => Some(false),
+                c = l.changed() => c.map(|c| if stale { Change::Unaudited } else { c }),
+                () = tokio::time::sleep(next) => Some(Change::Unaudited),
             };
-            let Some(partial) = wake else {
+            let Some(change) = wake else {
                 tracing::warn!("lost the PostgreSQL connection listening for changes; reconnecting");
                 break;
             };
-            l.drain();
-            match reload(&hot, partial).await {
+            match reload(&hot, Some(change)).await {
                 Some(ok) => stale = !ok,
                 None => return,
             }
@@ -494,14 +511,17 @@ async fn follow(hot: Weak<HotPath>, store: PgStore, mut listener: Option<crate::
 /// PostgreSQL: how soon a failed reload is tried again.
 const RETRY: Duration = Duration::from_secs(1);
 
-/// Reload the snapshot of `hot` (the changed servers only when `partial`): whether it succeeded, or `None` once `hot` is gone or closed
+/// Reload the snapshot of `hot` (as an announced `change` needs; everything for `None`): whether it succeeded, or `None` once `hot` is gone or closed
 /// (stop following).
-async fn reload(hot: &Weak<HotPath>, partial: bool) -> Option<bool> {
+async fn reload(hot: &Weak<HotPath>, change: Option<Change>) -> Option<bool> {
     let this = hot.upgrade()?;
     if this.is_closed() {
         return None;
     }
-    let done = if partial { this.refresh().await } else { this.refresh_all().await };
+    let done = match change {
+        Some(c) => this.refresh_announced(c).await,
+        None => this.refresh_all().await,
+    };
     match done {
         Ok(()) => Some(true),
         Err(e) => {

@@ -20,9 +20,34 @@ pub const CHANNEL: &str = "mcpca_changes";
 /// Rows of the catalog walk fetched per round trip.
 const CHUNK: i32 = 1000;
 
+/// What one announcement says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// A change made by mcpca: its audit events come after `head_before`.
+    Audited { head_before: i64 },
+    /// A change made outside mcpca (no audit event says what changed).
+    Unaudited,
+}
+
+impl Change {
+    /// Parse the `<head>` part of a payload (`*` for a change made outside mcpca).
+    fn parse(head: &str) -> Change {
+        head.parse().map_or(Change::Unaudited, |head_before| Change::Audited { head_before })
+    }
+
+    /// Two announcements read as one: an unaudited change wins (read everything), else the
+    /// later head (whatever a reader has not read past must be read).
+    pub fn merge(self, other: Change) -> Change {
+        match (self, other) {
+            (Change::Audited { head_before: a }, Change::Audited { head_before: b }) => Change::Audited { head_before: a.max(b) },
+            _ => Change::Unaudited,
+        }
+    }
+}
+
 /// A connection of its own listening on [`CHANNEL`] for changes to this store's schema.
 pub struct Listener {
-    changes: mpsc::UnboundedReceiver<()>,
+    changes: mpsc::UnboundedReceiver<Change>,
     /// Kept open while listening; dropping the listener closes the connection.
     _client: Client,
 }
@@ -34,19 +59,15 @@ impl std::fmt::Debug for Listener {
 }
 
 impl Listener {
-    /// Wait for the next change; `None` once the connection is lost (changes made since may
-    /// not be announced: reconnect and read everything again).
-    pub async fn changed(&mut self) -> Option<()> {
-        self.changes.recv().await
-    }
-
-    /// Take the changes already announced (a burst is read once); how many there were.
-    pub fn drain(&mut self) -> usize {
-        let mut n = 0;
-        while self.changes.try_recv().is_ok() {
-            n += 1;
+    /// Wait for the next change, merged with every one already announced after it (a burst is
+    /// read once); `None` once the connection is lost (changes made since may not be
+    /// announced: reconnect and read everything again).
+    pub async fn changed(&mut self) -> Option<Change> {
+        let mut change = self.changes.recv().await?;
+        while let Ok(next) = self.changes.try_recv() {
+            change = change.merge(next);
         }
-        n
+        Some(change)
     }
 }
 
@@ -75,7 +96,9 @@ impl PgStore {
         };
         let (filter, params): (&str, Vec<&(dyn tokio_postgres::types::ToSql + Sync)>) = match scope {
             Scope::All => ("", vec![]),
-            Scope::Names(_) => (" WHERE v.name = ANY($1)", vec![&names]),
+            // Both sides filtered: the planner then looks both up by key instead of hashing the
+            // whole `servers` table (its estimates right after a bulk import are poor).
+            Scope::Names(_) => (" WHERE v.name = ANY($1) AND s.name = ANY($1)", vec![&names]),
         };
         if let Some(f) = listed {
             f(Walk::Scope(&scope));
@@ -154,8 +177,11 @@ impl PgStore {
             loop {
                 match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
                     Some(Ok(AsyncMessage::Notification(n))) => {
-                        if n.channel() == CHANNEL && n.payload().starts_with(&prefix) && tx.send(()).is_err() {
-                            return;
+                        let ours = n.payload().strip_prefix(&prefix).filter(|_| n.channel() == CHANNEL);
+                        if let Some(change) = ours.map(|rest| Change::parse(rest.split_once(' ').map_or("*", |(_, head)| head))) {
+                            if tx.send(change).is_err() {
+                                return;
+                            }
                         }
                     }
                     Some(Ok(_)) => {}
