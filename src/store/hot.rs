@@ -28,12 +28,12 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// The names whose servers changed, from the `(action, target)` of the audit events
-    /// committed since the last read (issuance excluded). Every change of a server appends an
-    /// event whose target is its name or `name@version` (names hold no `@`); other targets
-    /// (client ids, kids) are harmless extra names. No event at all — the change came from
-    /// outside mcpca, e.g. an operator's own SQL — or more than [`MAX_CHANGED_NAMES`] names:
-    /// everything.
+    /// The names whose servers changed, from the targets of the audit events committed since
+    /// the last read (issuance excluded). Every change of a server appends an event whose
+    /// target is its name or `name@version` (names hold no `@`); other targets (client ids,
+    /// kids) are harmless extra names. No event: no server changed (none to read). More than
+    /// [`MAX_CHANGED_NAMES`] names: everything. (A change made outside mcpca has no event; it
+    /// is read by a full read: PostgreSQL announces it as such.)
     pub fn of_changes<'a>(events: impl IntoIterator<Item = &'a str>) -> Scope {
         let mut names = BTreeSet::new();
         for target in events {
@@ -43,11 +43,12 @@ impl Scope {
                 return Scope::All;
             }
         }
-        if names.is_empty() {
-            Scope::All
-        } else {
-            Scope::Names(names)
-        }
+        Scope::Names(names)
+    }
+
+    /// Whether nothing of the servers is to be read again.
+    pub fn is_nothing(&self) -> bool {
+        matches!(self, Scope::Names(n) if n.is_empty())
     }
 }
 
@@ -170,7 +171,7 @@ mod tests {
         let scope = Scope::of_changes(["io.github.a/x@1.0.0", "io.github.a/x", "bot", "io.github.b/y@2"]);
         let names: BTreeSet<String> = ["bot", "io.github.a/x", "io.github.b/y"].into_iter().map(String::from).collect();
         assert_eq!(scope, Scope::Names(names));
-        assert_eq!(Scope::of_changes([]), Scope::All, "a change without an event: read everything");
+        assert!(Scope::of_changes([]).is_nothing(), "no event since the last read: no server to read again");
         let many: Vec<String> = (0..=MAX_CHANGED_NAMES).map(|i| format!("n/{i}")).collect();
         assert_eq!(Scope::of_changes(many.iter().map(String::as_str)), Scope::All);
     }

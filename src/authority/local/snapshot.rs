@@ -204,7 +204,7 @@ impl HotPath {
         let (reader, first, catalog) = tokio::task::spawn_blocking(move || -> Result<(Reader, Snapshot, Catalog)> {
             let mut reader = Reader { conn: hot::open_connection(&path)?, version: 0, seen: 0 };
             let (snap, catalog) = load(&mut reader, false, &k, &Snapshot::default(), &Catalog::default(), &url)?;
-            Ok((reader, snap, catalog))
+            Ok((reader, snap, catalog.unwrap_or_default()))
         })
         .await
         .map_err(|e| Error::Store(format!("snapshot task failed: {e}")))??;
@@ -266,7 +266,9 @@ impl HotPath {
         let (snap, catalog) = load(reader, true, &self.kek, &previous, &previous_catalog, &self.connect_url)?;
         drop((previous, previous_catalog));
         self.snapshot.store(Arc::new(snap));
-        self.catalog.store(Arc::new(catalog));
+        if let Some(catalog) = catalog {
+            self.catalog.store(Arc::new(catalog));
+        }
         Ok(())
     }
 
@@ -329,7 +331,9 @@ impl HotPath {
                 let snapshot = Snapshot::build(rows, &self.kek, &previous);
                 drop((previous, previous_catalog));
                 self.snapshot.store(Arc::new(snapshot));
-                self.catalog.store(Arc::new(catalog));
+                if let Some(catalog) = catalog {
+                    self.catalog.store(Arc::new(catalog));
+                }
                 *seen = Some(head);
                 Ok(())
             }
@@ -383,7 +387,7 @@ impl HotPath {
 
 /// Read the rows — the servers changed since the reader's last read when `partial` (and it
 /// has one), else all — and build the next snapshot and catalog from `previous` and
-/// `previous_catalog`; the reader then covers what it read.
+/// `previous_catalog` (`None`: the catalog is unchanged); the reader then covers what it read.
 fn load(
     reader: &mut Reader,
     partial: bool,
@@ -391,7 +395,7 @@ fn load(
     previous: &Snapshot,
     previous_catalog: &Catalog,
     connect_url: &str,
-) -> Result<(Snapshot, Catalog)> {
+) -> Result<(Snapshot, Option<Catalog>)> {
     // data_version first: a commit after this read is seen by the next look. Recorded only
     // once the read succeeded, so a failed read is retried by the poller.
     let version = hot::data_version(&reader.conn)?;
@@ -432,10 +436,12 @@ impl<'p> NextCatalog<'p> {
         }
     }
 
-    fn finish(self, scope: &Scope) -> Result<Catalog> {
+    /// The next catalog; `None` when it is the previous one (no server read again).
+    fn finish(self, scope: &Scope) -> Result<Option<Catalog>> {
         match (self, scope) {
-            (NextCatalog::Full(b), Scope::All) => Ok(b.finish()),
-            (NextCatalog::Patch(previous, url, rows), Scope::Names(names)) => Ok(previous.patched(names, &rows, url)),
+            (NextCatalog::Full(b), Scope::All) => Ok(Some(b.finish())),
+            (NextCatalog::Patch(..), s) if s.is_nothing() => Ok(None),
+            (NextCatalog::Patch(previous, url, rows), Scope::Names(names)) => Ok(Some(previous.patched(names, &rows, url))),
             _ => Err(Error::Store("the snapshot read did not walk its scope".into())),
         }
     }
