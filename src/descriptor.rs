@@ -113,12 +113,46 @@ impl Header {
 
 /// Sign arbitrary JWS compact input: `b64(header).b64(payload).b64(sig)`.
 pub fn jws_sign(header_json: &[u8], payload: &[u8], key: &KeyPair) -> String {
-    let mut out = b64url(header_json);
+    let mut out = jws_start(header_json, payload.len());
+    URL_SAFE_NO_PAD.encode_string(payload, &mut out);
+    jws_finish(out, key)
+}
+
+/// As [`jws_sign`], with the payload (about `payload_len` bytes) serialised from `value` as JSON
+/// straight into the token's base64: no copy of the payload is made (a revocation feed's can be
+/// hundreds of KB).
+pub fn jws_sign_json<T: Serialize + ?Sized>(
+    header_json: &[u8],
+    value: &T,
+    payload_len: usize,
+    key: &KeyPair,
+) -> serde_json::Result<String> {
+    let mut out = jws_start(header_json, payload_len);
+    {
+        let encoder = base64::write::EncoderStringWriter::from_consumer(&mut out, &URL_SAFE_NO_PAD);
+        // serde_json writes in small pieces; the encoder is given them a few KB at a time.
+        let mut buffered = std::io::BufWriter::with_capacity(8 << 10, encoder);
+        serde_json::to_writer(&mut buffered, value)?;
+        buffered.into_inner().map_err(|e| serde_json::Error::io(e.into_error()))?.into_inner();
+    }
+    Ok(jws_finish(out, key))
+}
+
+/// `b64(header).`, in a string with room for the rest of a token whose payload is about
+/// `payload_len` bytes.
+fn jws_start(header_json: &[u8], payload_len: usize) -> String {
+    let b64_len = |n: usize| base64::encoded_len(n, false).unwrap_or(0);
+    let mut out = String::with_capacity(b64_len(header_json.len()) + b64_len(payload_len) + b64_len(64) + 2);
+    URL_SAFE_NO_PAD.encode_string(header_json, &mut out);
     out.push('.');
-    out.push_str(&b64url(payload));
+    out
+}
+
+/// Sign `b64(header).b64(payload)` and append `.b64(sig)`.
+fn jws_finish(mut out: String, key: &KeyPair) -> String {
     let sig = key.signing_key().sign(out.as_bytes());
     out.push('.');
-    out.push_str(&b64url(&sig.to_bytes()));
+    URL_SAFE_NO_PAD.encode_string(sig.to_bytes(), &mut out);
     out
 }
 

@@ -7,7 +7,7 @@ use base64::Engine as _;
 use ed25519_dalek::Signature;
 use serde::{Deserialize, Serialize};
 
-use crate::descriptor::{jws_sign, Claims, FailureCode, KeySet, VerifyError};
+use crate::descriptor::{jws_sign_json, Claims, FailureCode, KeySet, VerifyError};
 use crate::keys::KeyPair;
 use crate::model::{Revocation, RevocationKind};
 
@@ -38,13 +38,15 @@ pub struct Feed {
 impl Feed {
     /// Build from recorded revocations (already filtered by `since`), dropping entries that
     /// can no longer matter at `now`. `seq` is the highest sequence number recorded, or
-    /// `since` when nothing newer exists.
-    pub fn build(issuer: &str, revocations: &[Revocation], since: i64, now: i64) -> Self {
+    /// `since` when nothing newer exists. The entries take the revocations' ids (no copy: a
+    /// feed can hold thousands).
+    pub fn build(issuer: &str, revocations: Vec<Revocation>, since: i64, now: i64) -> Self {
         let seq = revocations.iter().map(|r| r.seq).max().unwrap_or(since).max(since);
+        // Collected in place, into the revocations' own buffer.
         let entries = revocations
-            .iter()
+            .into_iter()
             .filter(|r| r.seq > since && r.expires_at > now)
-            .map(|r| FeedEntry { kind: r.kind, id: r.id.clone(), revoked_at: r.revoked_at, expires_at: r.expires_at })
+            .map(|r| FeedEntry { kind: r.kind, id: r.id, revoked_at: r.revoked_at, expires_at: r.expires_at })
             .collect();
         Feed { issuer: issuer.to_owned(), seq, issued_at: now, entries }
     }
@@ -52,8 +54,13 @@ impl Feed {
     /// Sign as a compact JWS with the active key.
     pub fn sign(&self, key: &KeyPair) -> String {
         let header = format!(r#"{{"alg":"EdDSA","typ":"{FEED_TYP}","kid":"{}"}}"#, key.kid());
-        let payload = serde_json::to_vec(self).unwrap_or_default();
-        jws_sign(header.as_bytes(), &payload, key)
+        // Plain strings and integers: serialising cannot fail.
+        jws_sign_json(header.as_bytes(), self, self.json_len_estimate(), key).unwrap_or_default()
+    }
+
+    /// About the length of the JSON payload (each entry is under 80 bytes besides its id).
+    fn json_len_estimate(&self) -> usize {
+        64 + self.issuer.len() + self.entries.iter().map(|e| 80 + e.id.len()).sum::<usize>()
     }
 
     /// Parse a signed feed and check its signature against `keys` (and its issuer, if given).
@@ -125,5 +132,43 @@ impl FeedEntry {
             code: FailureCode::DescriptorRevoked,
             detail: format!("{} {} was revoked at {}", self.kind.as_str(), self.id, crate::clock::rfc3339(self.revoked_at)),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::descriptor::jws_sign;
+
+    fn revocations(n: i64) -> Vec<Revocation> {
+        (1..=n)
+            .map(|seq| Revocation {
+                seq,
+                kind: RevocationKind::Jti,
+                id: format!("01a21521-312f-71f6-90d7-{seq:012x}"),
+                revoked_at: 1_800_000_000 + seq,
+                expires_at: if seq % 100 == 0 { 1_800_000_000 } else { 1_800_086_415 },
+                reason: Some("test".into()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_large_feed_is_signed_as_its_json_without_a_copy_or_regrowth() {
+        let key = KeyPair::from_seed(&[7; 32]);
+        let feed = Feed::build("https://ca.example", revocations(2_000), 0, 1_800_000_500);
+        assert_eq!((feed.seq, feed.entries.len()), (2_000, 1_980), "expired entries are left out; seq is the highest");
+        let jws = feed.sign(&key);
+        // Ed25519 is deterministic: the streamed token is the one signing the serialised JSON gives.
+        let payload = serde_json::to_vec(&feed).unwrap();
+        let header = format!(r#"{{"alg":"EdDSA","typ":"{FEED_TYP}","kid":"{}"}}"#, key.kid());
+        assert_eq!(jws, jws_sign(header.as_bytes(), &payload, &key));
+        let mut keys = KeySet::default();
+        keys.insert(key.public());
+        assert_eq!(Feed::from_jws(&jws, &keys, Some("https://ca.example")), Ok(feed.clone()));
+        // The token's one buffer was sized from an estimate that covers the payload, not far above it.
+        let estimate = feed.json_len_estimate();
+        assert!(estimate >= payload.len() && estimate <= payload.len() * 5 / 4, "{estimate} for {} bytes", payload.len());
     }
 }

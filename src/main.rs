@@ -9,6 +9,22 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// No transparent huge pages for `mcpca serve`. mimalloc asks for them on its arenas
+/// (`madvise(MADV_HUGEPAGE)`); a 2 MiB page is then resident as soon as one byte of it is used,
+/// and stays so while any is. The service's RSS followed where short-lived buffers had landed in
+/// the arena rather than what it held: 83 MiB at the end of the 10-minute soak, 34 MiB without
+/// (BENCHMARKS.md, "Hardening (issue 8)"). mimalloc is built without the `madvise` (its
+/// `no_thp` feature, Cargo.toml); this also turns THP off for the process where the system
+/// gives them unasked (`always`), as `MIMALLOC_ALLOW_THP=0` would. A kernel without the setting
+/// (before Linux 3.15) refuses it; nothing else changes then.
+#[cfg(target_os = "linux")]
+fn no_huge_pages() {
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
+}
+
+#[cfg(not(target_os = "linux"))]
+fn no_huge_pages() {}
+
 /// Threads `mcpca serve` may run blocking work on.
 const MAX_BLOCKING_THREADS: usize = 8;
 
@@ -17,6 +33,7 @@ fn main() -> ExitCode {
     // The service uses every core; a one-shot command needs one thread.
     let mut builder = match cli.command {
         mcpca::cli::Command::Serve(_) => {
+            no_huge_pages();
             let mut b = tokio::runtime::Builder::new_multi_thread();
             // Blocking work (store calls on one connection, snapshot reloads) queues instead of
             // growing up to 512 threads, each with its own allocator heap.

@@ -96,8 +96,11 @@ struct Since {
 
 async fn revocations(State(state): State<Arc<AppState>>, headers: HeaderMap, Query(q): Query<Since>) -> ApiResult<Response> {
     let feed = state.authority.revocation_feed(q.since).await?;
-    // The entries, not the signing instant, decide whether the feed changed.
-    let digest = Sha256::digest(serde_json::to_vec(&feed.feed.entries).unwrap_or_default());
+    // The entries, not the signing instant, decide whether the feed changed. Hashed as they are
+    // serialised: no second copy of a feed that can be hundreds of KB.
+    let mut hasher = Sha256::new();
+    let _ = serde_json::to_writer(&mut hasher, &feed.feed.entries);
+    let digest = hasher.finalize();
     let tag = format!("\"{}-{}\"", feed.feed.seq, crate::audit::hex(&digest[..8]));
     Ok(with_etag(&headers, "application/jwt", feed.jws.into_bytes(), "no-cache", Some(tag)))
 }

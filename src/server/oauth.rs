@@ -341,7 +341,7 @@ async fn verify_own(state: &AppState, token: &str) -> Result<Option<Verified>, E
     let expect = Expectations { issuer: state.authority.settings().issuer.clone(), audience: claims.aud, server_id: None, leeway: 0 };
     let Ok(verified) = crate::descriptor::verify(token, &expect, now, &keys) else { return Ok(None) };
     let revocations = state.authority.revocations(0).await?;
-    let feed = Feed::build(&state.authority.settings().issuer, &revocations, 0, now);
+    let feed = Feed::build(&state.authority.settings().issuer, revocations, 0, now);
     Ok(feed.check(&verified.kid, &verified.claims).is_ok().then_some(verified))
 }
 

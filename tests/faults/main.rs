@@ -270,3 +270,19 @@ fn clock_stepped_backwards_issues_at_the_current_clock() {
     let times: Vec<i64> = events.iter().map(|e| e["at"].as_i64().unwrap()).collect();
     assert!(times.windows(2).any(|w| w[1] < w[0]), "the log records the clock as it was: {times:?}");
 }
+
+/// `mcpca serve` runs without transparent huge pages (src/main.rs): with them, its RSS grew in
+/// 2 MiB steps with where short-lived buffers had landed in the allocator's arena, not with what
+/// it held (+44 % in the 10-minute soak, BENCHMARKS.md "Hardening (issue 8)").
+#[test]
+#[cfg(target_os = "linux")]
+fn serve_runs_without_transparent_huge_pages() {
+    let h = Home::init();
+    let served = h.serve();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", served.pid())).unwrap();
+    match status.lines().find_map(|l| l.strip_prefix("THP_enabled:")) {
+        Some(v) => assert_eq!(v.trim(), "0", "transparent huge pages are on for mcpca serve"),
+        None => eprintln!("note: this kernel does not report THP_enabled (before Linux 5.0); the case is skipped"),
+    }
+    served.stop();
+}

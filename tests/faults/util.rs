@@ -161,6 +161,11 @@ pub struct Served {
 }
 
 impl Served {
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `POST /v1/connect` for WEATHER with a client secret: (status, body).
     pub fn connect(&self, secret: &str) -> (u16, Value) {
         let body = format!(r#"{{"server_ref":"{WEATHER}"}}"#);

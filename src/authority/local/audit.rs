@@ -59,7 +59,7 @@ pub(super) async fn verify(a: &LocalAuthority) -> Result<AuditReport> {
 pub(super) async fn feed(a: &LocalAuthority, since: i64) -> Result<SignedFeed> {
     let now = a.now();
     let revocations = a.store.list_revocations(since).await?;
-    let mut feed = Feed::build(&a.settings.issuer, &revocations, since, now);
+    let mut feed = Feed::build(&a.settings.issuer, revocations, since, now);
     // The store's head, even when `since` is beyond it: a follower holding a wrong cursor
     // learns the real one.
     feed.seq = a.store.revocation_seq().await?;
