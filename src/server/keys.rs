@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -32,7 +33,8 @@ pub fn etag_of(body: &[u8]) -> String {
 }
 
 /// A body with an ETag (by default a hash of the body); `304 Not Modified` when the client has it.
-pub fn with_etag(headers: &HeaderMap, content_type: &'static str, body: Vec<u8>, cache: &str, tag: Option<String>) -> Response {
+pub fn with_etag(headers: &HeaderMap, content_type: &'static str, body: impl Into<Bytes>, cache: &str, tag: Option<String>) -> Response {
+    let body: Bytes = body.into();
     let tag = tag.unwrap_or_else(|| etag_of(&body));
     let matches = headers
         .get(header::IF_NONE_MATCH)

@@ -49,7 +49,7 @@ const RELISTEN_MAX: Duration = Duration::from_secs(5);
 pub struct Snapshot {
     /// Versions by name, oldest first; shared with the previous snapshot for every name a
     /// partial reload did not touch.
-    servers: HashMap<Arc<str>, Arc<Vec<ServerRow>>>,
+    servers: Arc<HashMap<Arc<str>, Arc<Vec<ServerRow>>>>,
     by_secret: HashMap<[u8; 32], Arc<ClientRow>>,
     /// The active key, opened; `None` when there is none usable (issuance then takes the
     /// store's path, which explains why).
@@ -62,7 +62,8 @@ pub struct Snapshot {
 /// The published keys as served: the JSON body and its `ETag`.
 #[derive(Debug)]
 pub struct JwksBody {
-    pub body: Vec<u8>,
+    /// Shared with every response (a reference count, no copy).
+    pub body: axum::body::Bytes,
     pub etag: String,
 }
 
@@ -71,7 +72,7 @@ impl JwksBody {
         let jwks = super::keys::published(keys).ok()?;
         let body = serde_json::to_vec(&jwks).ok()?;
         let etag = crate::server::keys::etag_of(&body);
-        Some(JwksBody { body, etag })
+        Some(JwksBody { body: body.into(), etag })
     }
 }
 
@@ -79,10 +80,14 @@ impl Snapshot {
     /// The next snapshot from `rows`: the servers of their scope replace those of `previous`
     /// (all of them for [`Scope::All`]); clients and keys are always read whole.
     fn build(rows: HotRows, kek: &Kek, previous: &Snapshot) -> Self {
+        if rows.scope.is_nothing() {
+            // No server read again: the map is the previous one, shared.
+            return Self::with_servers(Arc::clone(&previous.servers), rows, kek, previous);
+        }
         let mut servers = match &rows.scope {
             Scope::All => HashMap::with_capacity(previous.servers.len()),
             Scope::Names(names) => {
-                let mut kept = previous.servers.clone();
+                let mut kept = (*previous.servers).clone();
                 for n in names {
                     kept.remove(n.as_str());
                 }
@@ -106,6 +111,11 @@ impl Snapshot {
                 Entry::Occupied(mut slot) => Arc::make_mut(slot.get_mut()).append(&mut group),
             }
         }
+        Self::with_servers(Arc::new(servers), HotRows { servers: Vec::new(), ..rows }, kek, previous)
+    }
+
+    /// The snapshot of `servers` and of the clients and keys of `rows`.
+    fn with_servers(servers: Arc<HashMap<Arc<str>, Arc<Vec<ServerRow>>>>, rows: HotRows, kek: &Kek, previous: &Snapshot) -> Self {
         let by_secret = rows.clients.into_iter().map(|c| (c.secret_hash, Arc::new(c))).collect();
         let signer = rows.keys.iter().find(|k| k.state == KeyState::Active).and_then(|k| {
             // The same active key: its signer is reused (no decryption per change).
