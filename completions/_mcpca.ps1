@@ -938,7 +938,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcpca' -ScriptBlock {
             break
         }
         'mcpca;revoke' {
-            [CompletionResult]::new('--jti', '--jti', [CompletionResultType]::ParameterName, 'One descriptor, by its jti')
+            [CompletionResult]::new('--jti', '--jti', [CompletionResultType]::ParameterName, 'One descriptor, by its jti. The feed carries it until that descriptor expires (its `exp` plus the leeway, from the issuance''s audit event), or for the longest validity when this authority has no record of issuing it')
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'A signing key, by its kid (as `mcpca key revoke`)')
             [CompletionResult]::new('--client', '--client', [CompletionResultType]::ParameterName, 'A client: suspended, and every descriptor it holds revoked')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (kept with the revocation)')

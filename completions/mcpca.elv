@@ -864,7 +864,7 @@ set edit:completion:arg-completer[mcpca] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'mcpca;revoke'= {
-            cand --jti 'One descriptor, by its jti'
+            cand --jti 'One descriptor, by its jti. The feed carries it until that descriptor expires (its `exp` plus the leeway, from the issuance''s audit event), or for the longest validity when this authority has no record of issuing it'
             cand --key 'A signing key, by its kid (as `mcpca key revoke`)'
             cand --client 'A client: suspended, and every descriptor it holds revoked'
             cand --reason 'Why (kept with the revocation)'

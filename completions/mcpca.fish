@@ -668,7 +668,7 @@ complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -s y -l yes -d 'Answ
 complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -l no-input -d 'Never prompt; fail where a prompt would be needed'
 complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -s q -l quiet -d 'Print only data and errors'
 complete -c mcpca -n "__fish_mcpca_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l jti -d 'One descriptor, by its jti' -r
+complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l jti -d 'One descriptor, by its jti. The feed carries it until that descriptor expires (its `exp` plus the leeway, from the issuance\'s audit event), or for the longest validity when this authority has no record of issuing it' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l key -d 'A signing key, by its kid (as `mcpca key revoke`)' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l client -d 'A client: suspended, and every descriptor it holds revoked' -r
 complete -c mcpca -n "__fish_mcpca_using_subcommand revoke" -l reason -d 'Why (kept with the revocation)' -r

@@ -757,7 +757,9 @@ pub struct RevokeArgs {
     /// Server NAME or NAME@VERSION: status `revoked`, no new descriptors.
     #[arg(value_name = "NAME[@VERSION]")]
     pub server: Option<ServerRefArg>,
-    /// One descriptor, by its jti.
+    /// One descriptor, by its jti. The feed carries it until that descriptor expires (its `exp`
+    /// plus the leeway, from the issuance's audit event), or for the longest validity when this
+    /// authority has no record of issuing it.
     #[arg(long, value_name = "ID")]
     pub jti: Option<String>,
     /// A signing key, by its kid (as `mcpca key revoke`).

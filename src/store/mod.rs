@@ -422,12 +422,30 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>>;
     /// Up to `limit` events after `after_seq`, in order (for chain verification and export).
     async fn audit_page(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditEvent>>;
+    /// The `exp` recorded by the allowed issuance of descriptor `jti`, looked for among the
+    /// issuance events at `from..=to` (the audit's time index bounds the search); `None` when no
+    /// such event is there.
+    async fn issued_expiry(&self, jti: &str, from: i64, to: i64) -> Result<Option<i64>>;
     /// Allowed issuances to `client` at or after `since`: how many, and the earliest instant.
     async fn issued_since(&self, client: &str, since: i64) -> Result<(u32, Option<i64>)>;
     /// Append an `allow` issuance event, atomically re-checking the client's rate first: when
     /// `limit` allowed issuances of `client` since `since` exist already, nothing is written and
     /// the window is returned instead (so concurrent issuers cannot overshoot the limit).
     async fn record_issue(&self, event: NewAuditEvent, rate: Option<RateCheck>) -> Result<std::result::Result<i64, (u32, Option<i64>)>>;
+}
+
+/// The `exp` of descriptor `jti` among issuance events' details (`{"jti": …, "exp": …}`; a probe
+/// records several `jti`s under one `exp`): the latest when more than one names it.
+fn expiry_in<'a>(details: impl Iterator<Item = &'a str>, jti: &str) -> Option<i64> {
+    details
+        .filter_map(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+        .filter(|d| match &d["jti"] {
+            serde_json::Value::String(s) => s == jti,
+            serde_json::Value::Array(a) => a.iter().any(|s| s.as_str() == Some(jti)),
+            _ => false,
+        })
+        .filter_map(|d| d["exp"].as_i64())
+        .max()
 }
 
 /// Order two versions as the official registry does: semantic versions by semver; other

@@ -832,6 +832,19 @@ impl Store for PgStore {
         )
     }
 
+    async fn issued_expiry(&self, jti: &str, from: i64, to: i64) -> Result<Option<i64>> {
+        let c = self.conn().await?;
+        let rows = c
+            .query(
+                "SELECT details FROM audit WHERE at BETWEEN $1 AND $2 AND action = 'issue' AND decision = 'allow' \
+                 AND strpos(details, $3) > 0",
+                &[&from, &to, &jti],
+            )
+            .await?;
+        let details: Vec<Option<String>> = rows.iter().map(|r| r.try_get(0)).collect::<std::result::Result<_, _>>()?;
+        Ok(super::expiry_in(details.iter().flatten().map(String::as_str), jti))
+    }
+
     async fn issued_since(&self, client: &str, since: i64) -> Result<(u32, Option<i64>)> {
         let c = self.conn().await?;
         issued_window(&*c, client, since).await

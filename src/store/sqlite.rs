@@ -923,6 +923,22 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn issued_expiry(&self, jti: &str, from: i64, to: i64) -> Result<Option<i64>> {
+        let needle = jti.to_owned();
+        let details: Vec<Option<String>> = self
+            .run(move |c| {
+                all(
+                    c,
+                    "SELECT details FROM audit WHERE at BETWEEN ?1 AND ?2 AND action = 'issue' AND decision = 'allow' \
+                     AND instr(details, ?3) > 0",
+                    params![from, to, needle],
+                    |r| r.get(0),
+                )
+            })
+            .await?;
+        Ok(super::expiry_in(details.iter().flatten().map(String::as_str), jti))
+    }
+
     async fn record_issue(&self, event: NewAuditEvent, rate: Option<RateCheck>) -> Result<std::result::Result<i64, (u32, Option<i64>)>> {
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

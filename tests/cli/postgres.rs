@@ -56,6 +56,25 @@ fn postgres_authority_lifecycle() {
     h.cmd(["server", "list"]).fails(2).stderr_has(&["mcpca init"]);
 }
 
+/// On PostgreSQL too a `jti` revocation lives as long as its descriptor (`exp` + leeway), found
+/// through the issuance event near the instant the `jti` carries.
+#[test]
+fn postgres_jti_revocation_lasts_as_long_as_its_descriptor() {
+    let Some(db) = TestDb::create("postgres_jti_revocation_lasts_as_long_as_its_descriptor") else { return };
+    let h = Home::new();
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    h.set_now(t);
+    pg(&h, &db, ["init"]).success();
+    pg(&h, &db, ["server", "add", WEATHER, "--url", WEATHER_URL]).success();
+    let env = pg(&h, &db, ["issue", "--server", WEATHER, "--ttl", "2m", "-o", "json"]).success().json();
+    h.set_now(t + 5);
+    let rev = pg(&h, &db, ["revoke", "--jti", env["jti"].as_str().unwrap(), "-o", "json"]).success().json();
+    assert_eq!(rev["revocation"]["expires_at"], t + 120 + 15, "{rev}");
+    h.set_now(t + 135);
+    let feed = pg(&h, &db, ["revocations", "-o", "json"]).success().json();
+    assert_eq!(feed["feed"]["entries"], serde_json::json!([]), "{feed}");
+}
+
 /// A second replica: its own home, the same database. Without the KEK it cannot open the
 /// keys (and init says so); given the same KEK it opens the same keys and issues.
 #[test]

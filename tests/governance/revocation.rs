@@ -86,6 +86,42 @@ fn the_feed_is_a_compact_jws_of_issuer_seq_issued_at_and_entries() {
     h.cmd(["revoke"]).fails(2).no_stdout();
 }
 
+/// The real clock, in seconds: a `jti` (UUIDv7) carries the instant it was made, and
+/// `revoke --jti` finds its issuance near that instant.
+fn wall_clock() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// A `jti` revocation lives as long as its descriptor can be accepted (`exp` + leeway), not
+/// the longest validity: the feed carries it until then, and drops it after.
+#[test]
+fn a_jti_revocation_lasts_as_long_as_its_descriptor() {
+    let h = Home::new();
+    let t = wall_clock();
+    h.set_now(t);
+    h.cmd(["init"]).success();
+    h.add_server(WEATHER, &[]);
+    let env = h.issue_json(WEATHER, &["--ttl", "5m"]);
+    let jti = env["jti"].as_str().unwrap().to_owned();
+    let exp = env["expires_at"].as_str().unwrap().to_owned();
+    h.set_now(t + 10);
+    let report = h.cmd(["revoke", "--jti", &jti, "-o", "json"]).success().json();
+    assert_eq!(report["revocation"]["expires_at"], t + 300 + 15, "exp + leeway (issued {exp}): {report}");
+
+    // Until then the feed names it; one second after, it is gone (and so is the descriptor).
+    h.set_now(t + 300 + 14);
+    let (_, feed) = h.feed_file("before.jws", &[]);
+    assert_eq!(feed["entries"], json!([{"kind": "jti", "id": jti, "revoked_at": t + 10, "expires_at": t + 315}]));
+    h.set_now(t + 300 + 15);
+    let (_, feed) = h.feed_file("after.jws", &[]);
+    assert_eq!(feed["entries"], json!([]));
+
+    // A jti this authority never issued keeps the longest validity: it cannot know better.
+    let unknown = "0190a5b2-7c4e-7d2a-9f3b-2c1d4e5f6a7b";
+    let r = h.cmd(["revoke", "--jti", unknown, "-o", "json"]).success().json();
+    assert_eq!(r["revocation"]["expires_at"], t + 315 + MAX_VALIDITY, "{r}");
+}
+
 #[test]
 fn revoke_a_descriptor_by_jti() {
     let h = Home::init();

@@ -132,6 +132,18 @@ pub(super) async fn find_revocation(a: &LocalAuthority, entry: &NewRevocation) -
         .ok_or_else(|| Error::Store("revocation was not recorded".into()))
 }
 
+/// How far either side of the instant in a `jti` (UUIDv7: the issuing host's clock, in ms) its
+/// issuance event is looked for; the event's `at` is the authority's clock at the same moment.
+const JTI_TIME_SLACK: i64 = 120;
+
+/// The `exp` of descriptor `jti` as its issuance event recorded it, when that event is found near
+/// the instant the `jti` carries.
+async fn descriptor_expiry(a: &LocalAuthority, uuid: &Uuid, jti: &str) -> Result<Option<i64>> {
+    let Some((secs, _)) = uuid.get_timestamp().map(|t| t.to_unix()) else { return Ok(None) };
+    let Ok(at) = i64::try_from(secs) else { return Ok(None) };
+    a.store.issued_expiry(jti, at - JTI_TIME_SLACK, at + JTI_TIME_SLACK).await
+}
+
 pub(super) async fn revoke_jti(a: &LocalAuthority, jti: &str, reason: Option<String>) -> Result<RevokeReport> {
     let jti = jti.trim();
     // Descriptors carry the canonical form (lower-case, hyphenated); the feed matches it exactly,
@@ -145,8 +157,13 @@ pub(super) async fn revoke_jti(a: &LocalAuthority, jti: &str, reason: Option<Str
     let jti = uuid.to_string();
     let jti = jti.as_str();
     let now = a.now();
-    let entry =
-        NewRevocation { kind: RevocationKind::Jti, id: jti.to_owned(), revoked_at: now, expires_at: now + a.max_validity(), reason };
+    let expires_at = match descriptor_expiry(a, &uuid, jti).await? {
+        // The entry is needed only as long as that one descriptor can still be accepted.
+        Some(exp) => exp + a.settings.leeway.as_i64(),
+        // Not issued here, or issued outside the window looked at: long enough for any.
+        None => now + a.max_validity(),
+    };
+    let entry = NewRevocation { kind: RevocationKind::Jti, id: jti.to_owned(), revoked_at: now, expires_at, reason };
     let event = a.event("revoke.jti", jti).details(serde_json::json!({ "reason": entry.reason }));
     let seq = a.store.add_revocation(entry.clone(), event).await?;
     Ok(RevokeReport {
