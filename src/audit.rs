@@ -46,8 +46,10 @@ pub struct NewAuditEvent {
     pub decision: Option<Decision>,
     /// For a denial: the machine code.
     pub code: Option<String>,
-    /// Ids and figures (jti, ttl, server, kid…), never secrets.
-    pub details: serde_json::Value,
+    /// Ids and figures (jti, ttl, server, kid…), never secrets: JSON text as stored (what
+    /// [`AuditEvent::details_text`] renders), empty when there are none. Rendered when the event
+    /// is made, so the writer that appends it only copies it.
+    details: String,
 }
 
 impl NewAuditEvent {
@@ -60,14 +62,24 @@ impl NewAuditEvent {
             target: target.into(),
             decision: None,
             code: None,
-            details: serde_json::Value::Null,
+            details: String::new(),
         }
     }
 
-    /// With details.
-    pub fn details(mut self, details: serde_json::Value) -> Self {
-        self.details = details;
+    /// With details: a JSON object. Its text must be what the stored form re-renders to (keys
+    /// in sorted order, compact), as `json!` and [`serde_json::Value`] give; a struct whose
+    /// fields are declared in sorted order does too (tested where one is used).
+    pub fn details(mut self, details: impl Serialize) -> Self {
+        self.details = match serde_json::to_string(&details) {
+            Ok(text) if text != "null" => text,
+            _ => String::new(),
+        };
         self
+    }
+
+    /// The details as they will be stored (JSON text; empty when none).
+    pub fn details_text(&self) -> &str {
+        &self.details
     }
 
     /// With a decision (and a deny code).
@@ -79,13 +91,31 @@ impl NewAuditEvent {
 
     /// Seal it into the chain at `seq` after `prev_hash`.
     pub fn seal(self, seq: i64, prev_hash: &str) -> AuditEvent {
-        self.seal_with_text(seq, prev_hash).0
+        let s = self.seal_for_storage(seq, prev_hash);
+        AuditEvent {
+            seq: s.seq,
+            at: s.at,
+            actor: s.actor,
+            action: s.action,
+            target: s.target,
+            decision: s.decision,
+            code: s.code,
+            details: s.details.as_deref().map_or(serde_json::Value::Null, |d| serde_json::from_str(d).unwrap_or_default()),
+            prev_hash: s.prev_hash,
+            hash: s.hash,
+        }
     }
 
-    /// [`NewAuditEvent::seal`], also handing back the details as stored (see
-    /// [`AuditEvent::details_text`]), so they are rendered once.
-    pub fn seal_with_text(self, seq: i64, prev_hash: &str) -> (AuditEvent, String) {
-        let mut e = AuditEvent {
+    /// Seal it into the chain at `seq` after `prev_hash`, as the row to store.
+    pub fn seal_for_storage(self, seq: i64, prev_hash: &str) -> SealedEvent {
+        let hash = chain_hash(
+            prev_hash,
+            seq,
+            self.at,
+            [&self.actor, &self.action, &self.target, self.decision.map_or("", Decision::as_str), self.code.as_deref().unwrap_or("")],
+            &self.details,
+        );
+        SealedEvent {
             seq,
             at: self.at,
             actor: self.actor,
@@ -93,14 +123,45 @@ impl NewAuditEvent {
             target: self.target,
             decision: self.decision,
             code: self.code,
-            details: self.details,
+            details: (!self.details.is_empty()).then_some(self.details),
             prev_hash: prev_hash.to_owned(),
-            hash: String::new(),
-        };
-        let details = e.details_text();
-        e.hash = e.hash_with_details(&details);
-        (e, details)
+            hash,
+        }
     }
+}
+
+/// An event sealed into the chain, as stored: details as JSON text (`None` when none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedEvent {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub decision: Option<Decision>,
+    pub code: Option<String>,
+    pub details: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// SHA-256 (hex) over an unambiguous encoding of an event: the previous hash, `seq`, `at`, the
+/// text fields (actor, action, target, decision, code) and the details' text.
+fn chain_hash(prev_hash: &str, seq: i64, at: i64, text: [&str; 5], details: &str) -> String {
+    let mut h = Sha256::new();
+    let mut field = |f: &[u8]| {
+        // Length-prefixed, so no two field lists encode alike.
+        h.update((f.len() as u64).to_be_bytes());
+        h.update(f);
+    };
+    field(prev_hash.as_bytes());
+    field(seq.to_string().as_bytes());
+    field(at.to_string().as_bytes());
+    for t in text {
+        field(t.as_bytes());
+    }
+    field(details.as_bytes());
+    hex(&h.finalize())
 }
 
 /// The hash that precedes the first event.
@@ -142,26 +203,13 @@ impl AuditEvent {
     /// [`AuditEvent::compute_hash`] with `details` already rendered by [`AuditEvent::details_text`]
     /// (the writer renders them once for the hash and the row).
     pub fn hash_with_details(&self, details: &str) -> String {
-        let mut h = Sha256::new();
-        let (seq, at) = (self.seq.to_string(), self.at.to_string());
-        let fields: [&[u8]; 8] = [
-            self.prev_hash.as_bytes(),
-            seq.as_bytes(),
-            at.as_bytes(),
-            self.actor.as_bytes(),
-            self.action.as_bytes(),
-            self.target.as_bytes(),
-            self.decision.map_or("", Decision::as_str).as_bytes(),
-            self.code.as_deref().unwrap_or("").as_bytes(),
-        ];
-        for f in fields {
-            // Length-prefixed, so no two field lists encode alike.
-            h.update((f.len() as u64).to_be_bytes());
-            h.update(f);
-        }
-        h.update((details.len() as u64).to_be_bytes());
-        h.update(details.as_bytes());
-        hex(&h.finalize())
+        chain_hash(
+            &self.prev_hash,
+            self.seq,
+            self.at,
+            [&self.actor, &self.action, &self.target, self.decision.map_or("", Decision::as_str), self.code.as_deref().unwrap_or("")],
+            details,
+        )
     }
 }
 

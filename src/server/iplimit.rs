@@ -6,12 +6,11 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::{ApiError, AppState};
@@ -116,18 +115,20 @@ pub fn is_authenticated(path: &str) -> bool {
     path == "/v1/connect" || path.starts_with("/oauth/") || path == "/v1/admin" || path.starts_with("/v1/admin/")
 }
 
-/// Middleware: 429 problem+json with `Retry-After` once an address has used its burst.
-pub async fn limit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+/// The 429 (problem+json, with `Retry-After`) for a request to an unauthenticated route from an
+/// address that has used its burst; `None` lets it through. Checked by [`super::ops::observe`],
+/// the one middleware, so the refusal is logged and counted like any answer.
+pub fn refused(state: &AppState, req: &Request) -> Option<Response> {
     if state.ip_limit.limit().is_some() && !is_authenticated(req.uri().path()) {
         if let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
             if let Err(retry) = state.ip_limit.check(addr.ip(), Instant::now()) {
                 let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests from this address; slow down");
                 e.retry_after = Some(retry);
-                return e.into_response();
+                return Some(e.into_response());
             }
         }
     }
-    next.run(req).await
+    None
 }
 
 #[cfg(test)]

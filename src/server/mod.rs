@@ -60,7 +60,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(ops::routes())
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), iplimit::limit))
         .layer(axum::middleware::from_fn_with_state(Arc::clone(&state), ops::observe))
         .with_state(state)
 }

@@ -66,13 +66,18 @@ impl Metrics {
     }
 }
 
-/// Measure every request; log it without credentials, bodies or descriptors.
+/// The one middleware: refuse an address over its limit on unauthenticated routes (see
+/// [`super::iplimit::refused`]), then measure every request and log it without credentials,
+/// bodies or descriptors.
 pub async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
     // `MatchedPath` is an `Arc<str>`: a clone, not a copy of the path.
     let matched = req.extensions().get::<MatchedPath>().cloned();
-    let resp = next.run(req).await;
+    let resp = match super::iplimit::refused(&state, &req) {
+        Some(refused) => refused,
+        None => next.run(req).await,
+    };
     let secs = start.elapsed().as_secs_f64();
     state.metrics.observe(secs);
     let status = resp.status().as_u16();

@@ -264,7 +264,7 @@ impl<'a> Writer<'a> {
         let mut seqs = Vec::with_capacity(n);
         for e in events {
             let seq = self.seq + 1;
-            let (e, details) = e.seal_with_text(seq, &self.hash);
+            let e = e.seal_for_storage(seq, &self.hash);
             cols.seq.push(e.seq);
             cols.at.push(e.at);
             cols.actor.push(e.actor);
@@ -272,7 +272,7 @@ impl<'a> Writer<'a> {
             cols.target.push(e.target);
             cols.decision.push(e.decision.map(Decision::as_str));
             cols.code.push(e.code);
-            cols.details.push((!details.is_empty()).then_some(details));
+            cols.details.push(e.details);
             cols.prev_hash.push(e.prev_hash);
             cols.hash.push(e.hash.clone());
             seqs.push(seq);

@@ -232,8 +232,7 @@ fn append_audit(tx: &Connection, events: Vec<NewAuditEvent>) -> Result<Vec<i64>>
     let mut seqs = Vec::with_capacity(events.len());
     for e in events {
         seq += 1;
-        let (e, details) = e.seal_with_text(seq, &prev);
-        let details = (!details.is_empty()).then_some(details);
+        let e = e.seal_for_storage(seq, &prev);
         stmt.execute(params![
             e.seq,
             e.at,
@@ -242,7 +241,7 @@ fn append_audit(tx: &Connection, events: Vec<NewAuditEvent>) -> Result<Vec<i64>>
             e.target,
             e.decision.map(Decision::as_str),
             e.code,
-            details,
+            e.details,
             e.prev_hash,
             e.hash
         ])?;

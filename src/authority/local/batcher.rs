@@ -5,6 +5,7 @@
 //! writer is a thread (the file's calls block); on PostgreSQL a task, whose batches gather
 //! while the previous one travels to the database and back.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -87,8 +88,9 @@ impl std::fmt::Debug for Msg {
 }
 
 impl AuditBatcher {
-    /// Start the writer thread on the SQLite connection `conn`.
-    pub fn start(conn: Connection) -> Result<Self> {
+    /// Start the writer thread on a connection of its own to the SQLite file `database`.
+    pub fn start(database: &Path) -> Result<Self> {
+        let conn = writer_connection(database)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let stats = Arc::new(BatchStats::default());
         let s = Arc::clone(&stats);
@@ -164,6 +166,19 @@ fn drain(rx: &mut mpsc::UnboundedReceiver<Msg>, jobs: &mut Vec<Job>, stop: &mut 
         }
     }
 }
+
+/// The writer's connection to `database`. It appends: the last pages of the audit table and
+/// its indexes, and their parents, are all it reads back. SQLite's default cache (2 MiB a
+/// connection) would fill with pages it wrote once and never reads again: memory that grows
+/// with the log for nothing (the soak of issue 8 saw it).
+fn writer_connection(database: &Path) -> Result<Connection> {
+    let conn = hot::open_connection(database)?;
+    conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
+    Ok(conn)
+}
+
+/// Page cache of the writer's connection (`PRAGMA cache_size`, in KiB when negative).
+const WRITER_CACHE_KIB: i64 = -256;
 
 fn writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, stats: &BatchStats) {
     let mut stop = None;
@@ -280,6 +295,7 @@ fn commit(conn: &mut Connection, jobs: Vec<Job>, stats: &BatchStats) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -292,5 +308,16 @@ mod tests {
         assert!(!should_linger(5, 2, Some(BUSY)), "an idle authority commits at once");
         assert!(!should_linger(5, 2, None), "the first batch commits at once");
         assert!(!should_linger(5, LINGER_BELOW, recent), "a large batch commits at once");
+    }
+
+    /// The writer's page cache is small; the store's other connections keep SQLite's default.
+    #[test]
+    fn the_writer_keeps_a_small_page_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("registry.db");
+        drop(crate::store::SqliteStore::open(&db, true).unwrap());
+        let conn = writer_connection(&db).unwrap();
+        assert_eq!(conn.query_row("PRAGMA cache_size", [], |r| r.get::<_, i64>(0)).unwrap(), WRITER_CACHE_KIB);
+        assert_eq!(hot::open_connection(&db).unwrap().query_row("PRAGMA cache_size", [], |r| r.get::<_, i64>(0)).unwrap(), -2000);
     }
 }

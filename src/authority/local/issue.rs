@@ -15,6 +15,17 @@ use crate::model::{Envelope, Revocation, RevocationKind, ServerRef};
 use crate::store::{NewRevocation, RateCheck};
 use crate::{Error, Result};
 
+/// The details of an allowed issuance's audit event. Fields in sorted order: the text must be
+/// what the stored JSON re-renders to, as `json!` would give (tested below).
+#[derive(serde::Serialize)]
+struct IssueDetails<'a> {
+    exp: i64,
+    jti: &'a str,
+    kid: &'a str,
+    tenant: Option<&'a str>,
+    ttl: i64,
+}
+
 /// Decide, sign, and record the decision. The descriptor is handed out only after its audit
 /// event is committed; a denial is recorded too (and if that record fails, the failure wins).
 pub(super) async fn issue(a: &LocalAuthority, req: &IssueRequest) -> Result<Envelope> {
@@ -78,7 +89,13 @@ pub(crate) async fn issue_as(a: &LocalAuthority, principal: &Principal, req: &Is
     let descriptor = signer.sign(&claims);
     let event = NewAuditEvent::new(now, &claims.sub, "issue", format!("{}@{}", row.version.name, row.version.version))
         .decision(Decision::Allow, None)
-        .details(json!({ "jti": jti, "kid": signer.kid(), "ttl": ttl, "exp": claims.exp, "tenant": claims.client.as_ref().and_then(|c| c.tenant.clone()) }));
+        .details(IssueDetails {
+            exp: claims.exp,
+            jti: &jti,
+            kid: signer.kid(),
+            tenant: claims.client.as_ref().and_then(|c| c.tenant.as_deref()),
+            ttl,
+        });
     // Fail closed: no audit record, no descriptor. The client's rate is checked again in the
     // same transaction, so concurrent issuers cannot overshoot it.
     let recheck = principal.record().and_then(|c| c.rate_per_min.map(|limit| RateCheck { client: c.id.clone(), since: now - 59, limit }));
@@ -177,4 +194,30 @@ pub(super) async fn revoke_jti(a: &LocalAuthority, jti: &str, reason: Option<Str
         },
         activated: None,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::audit::NewAuditEvent;
+
+    #[test]
+    fn issue_details_render_as_the_stored_form_re_renders() {
+        for tenant in [None, Some("acme \"eu\"\n\u{e9}")] {
+            let typed = NewAuditEvent::new(1, "bot", "issue", "s@1").details(IssueDetails {
+                exp: 1_800_000_300,
+                jti: "0190a5b2-7c4e-7d2a-9f3b-2c1d4e5f6a7b",
+                kid: "k-1",
+                tenant,
+                ttl: 300,
+            });
+            let value =
+                json!({ "jti": "0190a5b2-7c4e-7d2a-9f3b-2c1d4e5f6a7b", "kid": "k-1", "ttl": 300, "exp": 1_800_000_300, "tenant": tenant });
+            assert_eq!(typed.details_text(), value.to_string());
+            // And the sealed event verifies as a stored one would.
+            let sealed = typed.seal(1, crate::audit::GENESIS);
+            assert_eq!(sealed.compute_hash(), sealed.hash);
+        }
+    }
 }

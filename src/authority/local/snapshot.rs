@@ -218,7 +218,7 @@ impl HotPath {
         })
         .await
         .map_err(|e| Error::Store(format!("snapshot task failed: {e}")))??;
-        let batcher = AuditBatcher::start(hot::open_connection(database)?)?;
+        let batcher = AuditBatcher::start(database)?;
         let this = Arc::new(HotPath {
             snapshot: ArcSwap::from_pointee(first),
             catalog: ArcSwap::from_pointee(catalog),
