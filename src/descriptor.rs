@@ -549,6 +549,11 @@ impl Verifier {
 /// Canonical form of an endpoint URL (DESIGN §3 `aud`): lower-case scheme and host, no default
 /// port, no fragment, no trailing `/`.
 pub fn canonical_url(input: &str) -> Result<String, String> {
+    if is_plainly_canonical(input) {
+        // Issuance computes the `aud` of the same stored endpoint on every request: most are
+        // already canonical, and parsing them again would only give them back.
+        return Ok(input.to_owned());
+    }
     let u = url::Url::parse(input.trim()).map_err(|e| format!("{input:?} is not a URL: {e}"))?;
     if !matches!(u.scheme(), "http" | "https") {
         return Err(format!("{input:?} is not an http(s) URL"));
@@ -566,9 +571,159 @@ pub fn canonical_url(input: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// Whether `input` is, without parsing, already what [`canonical_url`] would make of it: `http`
+/// or `https`, a host of lower-case letters, digits, `-` and `.` (labels neither empty nor
+/// starting with a digit-only TLD form that a parser would read as an IPv4 address), an
+/// optional port that is not the scheme's default and has no leading zero, and a path of
+/// unreserved characters and `/` segments that are neither empty nor dot segments, not ending
+/// in `/`, with no query, fragment or percent-escape. Anything else goes to the parser.
+fn is_plainly_canonical(input: &str) -> bool {
+    let (rest, default_port) = if let Some(r) = input.strip_prefix("https://") {
+        (r, "443")
+    } else if let Some(r) = input.strip_prefix("http://") {
+        (r, "80")
+    } else {
+        return false;
+    };
+    let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+    let (host, port) = match authority.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    // The last label must hold a letter: an all-digit (or hex-looking) host is an IPv4 form a
+    // parser rewrites; `xn--` labels are IDNA, checked by the parser.
+    let host_ok = host.split('.').all(label_ok)
+        && host.rsplit('.').next().is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_lowercase()) && !tld.starts_with("0x"))
+        && !host.split('.').any(|l| l.starts_with("xn--"));
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty()
+            && p.len() <= 5
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && !p.starts_with('0')
+            && p != default_port
+            && p.parse::<u16>().is_ok()
+    });
+    let path_ok = path.is_empty()
+        || (!path.ends_with('/')
+            && path[1..].split('/').all(|seg| {
+                !seg.is_empty()
+                    && seg != "."
+                    && seg != ".."
+                    && seg.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+            }));
+    host_ok && port_ok && path_ok
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// The shortcut answers exactly what the parser does, for canonical and nearly canonical
+    /// inputs alike.
+    #[test]
+    fn the_canonical_shortcut_agrees_with_the_parser() {
+        let plain = [
+            "https://weather.acme.dev/mcp",
+            "https://weather.acme.dev",
+            "http://localhost:8080/a/b-c_d.e~f",
+            "https://a-b.c9.dev:8443/v1/mcp",
+            "https://x.dev/a..b",
+        ];
+        for u in plain {
+            assert!(is_plainly_canonical(u), "{u}");
+            let parsed = url::Url::parse(u).unwrap();
+            assert_eq!(
+                canonical_url(u).unwrap(),
+                format!(
+                    "{}://{}{}{}",
+                    parsed.scheme(),
+                    parsed.host_str().unwrap(),
+                    parsed.port().map(|p| format!(":{p}")).unwrap_or_default(),
+                    parsed.path().trim_end_matches('/')
+                ),
+                "{u}"
+            );
+        }
+        let not_plain = [
+            "HTTPS://x.dev/mcp",
+            "https://X.dev/mcp",
+            "https://x.dev:443/mcp",
+            "http://x.dev:80",
+            "https://x.dev:0443/a",
+            "https://x.dev/mcp/",
+            "https://x.dev/",
+            "https://x.dev/a/../b",
+            "https://x.dev/a/./b",
+            "https://x.dev//a",
+            "https://x.dev/a%41",
+            "https://x.dev/a?q=1",
+            "https://x.dev/a#f",
+            "https://127.0.0.1/a",
+            "https://1.2.3.0x10",
+            "https://0x7f.1/a",
+            "https://xn--bcher-kva.dev/a",
+            "https://x.dev:99999/a",
+            "https://-x.dev/a",
+            "https://x..dev/a",
+            "https://x.dev:/a",
+            "https://user@x.dev/a",
+            "ftp://x.dev/a",
+            "https://x.dev/a b",
+            " https://x.dev/a",
+        ];
+        for u in not_plain {
+            assert!(!is_plainly_canonical(u), "{u}");
+        }
+        // Whatever the shortcut accepts, the parser gives back unchanged: the cases above and a
+        // grid of schemes, hosts, ports and paths, near-canonical forms included.
+        let mut grid: Vec<String> = plain.iter().chain(not_plain.iter()).map(|u| (*u).to_owned()).collect();
+        for scheme in ["http", "https", "HTTP"] {
+            for host in [
+                "x.dev",
+                "X.dev",
+                "a-1.b2.dev",
+                "1.2.3.4",
+                "1.2.3.dev",
+                "0x1f.dev",
+                "x.0x1f",
+                "x.123",
+                "localhost",
+                "x.dev.",
+                "xn--p1ai.dev",
+                "x_y.dev",
+            ] {
+                for port in ["", ":80", ":443", ":8080", ":08080", ":65536", ":"] {
+                    for path in ["", "/", "/mcp", "/mcp/", "/a/b", "/a//b", "/a/./b", "/a/../b", "/%7e", "/~u", "/a.b", "/a b", "/é"] {
+                        grid.push(format!("{scheme}://{host}{port}{path}"));
+                    }
+                }
+            }
+        }
+        let mut accepted = 0;
+        for u in &grid {
+            if is_plainly_canonical(u) {
+                accepted += 1;
+                let via_parser = {
+                    let p = url::Url::parse(u).unwrap();
+                    let mut out = format!("{}://{}", p.scheme(), p.host_str().unwrap());
+                    if let Some(port) = p.port() {
+                        out.push_str(&format!(":{port}"));
+                    }
+                    out.push_str(p.path().trim_end_matches('/'));
+                    out
+                };
+                assert_eq!(via_parser, *u);
+            }
+        }
+        assert!(accepted > 50, "the shortcut takes the common forms ({accepted})");
+    }
 
     #[test]
     fn canonical_urls() {
