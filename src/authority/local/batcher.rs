@@ -88,15 +88,23 @@ impl std::fmt::Debug for Msg {
 }
 
 impl AuditBatcher {
-    /// Start the writer thread on a connection of its own to the SQLite file `database`.
+    /// Start the writer thread on a connection of its own to the SQLite file `database`, and
+    /// the thread that checkpoints its WAL (see [`CHECKPOINT_EVERY`]).
     pub fn start(database: &Path) -> Result<Self> {
         let conn = writer_connection(database)?;
+        let checkpointer = hot::open_connection(database)?;
+        checkpointer.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
         let (tx, rx) = mpsc::unbounded_channel();
+        let (due, wake) = std::sync::mpsc::sync_channel(1);
         let stats = Arc::new(BatchStats::default());
         let s = Arc::clone(&stats);
         std::thread::Builder::new()
+            .name("mcpca-checkpoint".into())
+            .spawn(move || checkpoints(&checkpointer, &wake))
+            .map_err(|e| Error::Store(format!("cannot start the WAL checkpointer: {e}")))?;
+        std::thread::Builder::new()
             .name("mcpca-audit".into())
-            .spawn(move || writer(conn, rx, &s))
+            .spawn(move || writer(conn, rx, &s, &due))
             .map_err(|e| Error::Store(format!("cannot start the audit writer: {e}")))?;
         Ok(AuditBatcher { tx, stats })
     }
@@ -171,19 +179,63 @@ fn drain(rx: &mut mpsc::UnboundedReceiver<Msg>, jobs: &mut Vec<Job>, stop: &mut 
 /// its indexes, and their parents, are all it reads back. SQLite's default cache (2 MiB a
 /// connection) would fill with pages it wrote once and never reads again: memory that grows
 /// with the log for nothing (the soak of issue 8 saw it).
+///
+/// Checkpoints: SQLite's own (every 1,000 WAL frames, in the committing connection) would copy
+/// the WAL into the database and fsync both in the writer, a few milliseconds several times a
+/// second under load during which every issuance waits — most of the connect route's p99. So
+/// the writer hands them to the checkpointer thread, which copies and syncs while the writer
+/// goes on; and only at [`WAL_GUARD_FRAMES`] does the writer checkpoint itself, to let the WAL
+/// start over (see [`wal_guard`]), copying no more than what came since the last one.
 fn writer_connection(database: &Path) -> Result<Connection> {
     let conn = hot::open_connection(database)?;
     conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
+    // (This pragma installs SQLite's own WAL hook: it must come before ours.)
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    conn.wal_hook(Some(wal_guard));
     Ok(conn)
 }
 
-/// Page cache of the writer's connection (`PRAGMA cache_size`, in KiB when negative).
+/// Page cache of the writer's and the checkpointer's connections (`PRAGMA cache_size`, in KiB
+/// when negative).
 const WRITER_CACHE_KIB: i64 = -256;
 
-fn writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, stats: &BatchStats) {
+/// The writer asks the checkpointer for a checkpoint after this many commits (each appends a
+/// few pages to the WAL: the audit table's and its indexes' last pages).
+pub const CHECKPOINT_EVERY: u32 = 64;
+
+/// See [`wal_guard`]: 16 MiB of 4 KiB pages, a few seconds of full load.
+pub const WAL_GUARD_FRAMES: i32 = 4096;
+
+/// After each of the writer's commits, with the number of frames in the WAL. The WAL starts
+/// over from its beginning only when a write begins with every frame copied into the database;
+/// under unbroken load the checkpointer's `PASSIVE` checkpoints always trail the writer by a
+/// commit or two, and the WAL would grow without end. So at [`WAL_GUARD_FRAMES`] the writer
+/// checkpoints itself, as the only writer: complete (the frames since the checkpointer's last
+/// pass), and its next commit starts the WAL over. Errors (`SQLITE_BUSY` while the
+/// checkpointer runs) are not the commit's, which has happened: the next commit tries again.
+fn wal_guard(wal: &rusqlite::hooks::Wal, frames: std::ffi::c_int) -> rusqlite::Result<()> {
+    if frames >= WAL_GUARD_FRAMES {
+        let _ = wal.checkpoint_v2(rusqlite::hooks::CheckpointMode::PASSIVE);
+    }
+    Ok(())
+}
+
+/// The checkpointer: a `PASSIVE` checkpoint (it never blocks the writer, and copies every
+/// frame committed before it began) each time the writer asks; asks made while one runs fold
+/// into one. It ends when the writer does.
+fn checkpoints(conn: &Connection, wake: &std::sync::mpsc::Receiver<()>) {
+    while wake.recv().is_ok() {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed; the next one will retry");
+        }
+    }
+}
+
+fn writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, stats: &BatchStats, due: &std::sync::mpsc::SyncSender<()>) {
     let mut stop = None;
     let mut last_commit: Option<Instant> = None;
     let mut last_size = 0;
+    let mut commits = 0u32;
     while stop.is_none() {
         let Some(first) = rx.blocking_recv() else { break };
         let mut jobs = Vec::new();
@@ -199,6 +251,12 @@ fn writer(mut conn: Connection, mut rx: mpsc::UnboundedReceiver<Msg>, stats: &Ba
         last_size = jobs.len();
         commit(&mut conn, jobs, stats);
         last_commit = Some(Instant::now());
+        commits += 1;
+        if commits >= CHECKPOINT_EVERY {
+            commits = 0;
+            // Never waits: when a checkpoint is running or already asked for, this one folds in.
+            let _ = due.try_send(());
+        }
     }
     // Shutting down: refuse new events, commit what is queued, then say so.
     rx.close();
@@ -308,6 +366,49 @@ mod tests {
         assert!(!should_linger(5, 2, Some(BUSY)), "an idle authority commits at once");
         assert!(!should_linger(5, 2, None), "the first batch commits at once");
         assert!(!should_linger(5, LINGER_BELOW, recent), "a large batch commits at once");
+    }
+
+    /// With nobody else checkpointing, the writer's WAL stops at the guard's size.
+    #[test]
+    fn the_writer_checkpoints_its_wal_at_the_guard() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("registry.db");
+        drop(crate::store::SqliteStore::open(&db, true).unwrap());
+        let conn = writer_connection(&db).unwrap();
+        conn.execute_batch("CREATE TABLE scratch (x INTEGER)").unwrap();
+        let mut insert = conn.prepare("INSERT INTO scratch VALUES (?1)").unwrap();
+        for i in 0..3 * WAL_GUARD_FRAMES {
+            insert.execute([i]).unwrap(); // one commit, at least one frame
+        }
+        let wal = std::fs::metadata(dir.path().join("registry.db-wal")).unwrap().len();
+        let frame = 4096 + 24;
+        assert!(wal <= (u64::try_from(WAL_GUARD_FRAMES).unwrap() + 8) * frame + 32, "WAL of {wal} bytes");
+        assert_eq!(conn.query_row("SELECT count(*) FROM scratch", [], |r| r.get::<_, i64>(0)).unwrap(), i64::from(3 * WAL_GUARD_FRAMES));
+    }
+
+    /// Under the batcher, issuances committed one after another: the WAL stays within the
+    /// guard (the checkpointer copies as it goes, the writer lets the WAL start over), and the
+    /// database holds every event once the writer has stopped.
+    #[test]
+    fn the_wal_stays_bounded_under_the_batcher() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("registry.db");
+        drop(crate::store::SqliteStore::open(&db, true).unwrap());
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let batcher = AuditBatcher::start(&db).unwrap();
+        let commits = 3000;
+        rt.block_on(async {
+            for at in 0..commits {
+                let e = NewAuditEvent::new(at, "bot", "issue", "s@1").decision(crate::audit::Decision::Allow, None);
+                let _ = batcher.record(e, None).await.unwrap();
+            }
+            batcher.stop().await;
+        });
+        let wal = std::fs::metadata(dir.path().join("registry.db-wal")).unwrap().len();
+        assert!(wal <= (u64::try_from(WAL_GUARD_FRAMES).unwrap() + 64) * (4096 + 24) + 32, "WAL of {wal} bytes");
+        let c = Connection::open(&db).unwrap();
+        assert_eq!(c.query_row("SELECT count(*) FROM audit", [], |r| r.get::<_, i64>(0)).unwrap(), commits);
+        assert_eq!(c.query_row("PRAGMA integrity_check", [], |r| r.get::<_, String>(0)).unwrap(), "ok");
     }
 
     /// The writer's page cache is small; the store's other connections keep SQLite's default.
