@@ -149,7 +149,7 @@ fn stopped() -> Error {
 /// the touched pages of the audit table and its two indexes to the WAL whatever the number of
 /// events in it, so at thousands of issuances a second fewer, larger commits cost far less
 /// (BENCHMARKS.md, `mcpca serve`); an idle authority commits at once.
-pub const LINGER: Duration = Duration::from_micros(400);
+pub const LINGER: Duration = Duration::from_micros(200);
 /// See [`LINGER`].
 pub const BUSY: Duration = Duration::from_millis(2);
 /// See [`LINGER`].
