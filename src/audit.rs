@@ -47,9 +47,10 @@ pub struct NewAuditEvent {
     /// For a denial: the machine code.
     pub code: Option<String>,
     /// Ids and figures (jti, ttl, server, kid…), never secrets: JSON text as stored (what
-    /// [`AuditEvent::details_text`] renders), empty when there are none. Rendered when the event
-    /// is made, so the writer that appends it only copies it.
-    details: String,
+    /// [`AuditEvent::details_text`] renders), empty when there are none. Set by
+    /// [`NewAuditEvent::details`] when the event is made, so the writer that appends it only
+    /// copies it.
+    pub(crate) details: String,
 }
 
 impl NewAuditEvent {
@@ -91,31 +92,10 @@ impl NewAuditEvent {
 
     /// Seal it into the chain at `seq` after `prev_hash`.
     pub fn seal(self, seq: i64, prev_hash: &str) -> AuditEvent {
-        let s = self.seal_for_storage(seq, prev_hash);
+        let hash = self.hash_at(seq, prev_hash);
+        let details =
+            if self.details.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&self.details).unwrap_or_default() };
         AuditEvent {
-            seq: s.seq,
-            at: s.at,
-            actor: s.actor,
-            action: s.action,
-            target: s.target,
-            decision: s.decision,
-            code: s.code,
-            details: s.details.as_deref().map_or(serde_json::Value::Null, |d| serde_json::from_str(d).unwrap_or_default()),
-            prev_hash: s.prev_hash,
-            hash: s.hash,
-        }
-    }
-
-    /// Seal it into the chain at `seq` after `prev_hash`, as the row to store.
-    pub fn seal_for_storage(self, seq: i64, prev_hash: &str) -> SealedEvent {
-        let hash = chain_hash(
-            prev_hash,
-            seq,
-            self.at,
-            [&self.actor, &self.action, &self.target, self.decision.map_or("", Decision::as_str), self.code.as_deref().unwrap_or("")],
-            &self.details,
-        );
-        SealedEvent {
             seq,
             at: self.at,
             actor: self.actor,
@@ -123,26 +103,22 @@ impl NewAuditEvent {
             target: self.target,
             decision: self.decision,
             code: self.code,
-            details: (!self.details.is_empty()).then_some(self.details),
+            details,
             prev_hash: prev_hash.to_owned(),
             hash,
         }
     }
-}
 
-/// An event sealed into the chain, as stored: details as JSON text (`None` when none).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SealedEvent {
-    pub seq: i64,
-    pub at: i64,
-    pub actor: String,
-    pub action: String,
-    pub target: String,
-    pub decision: Option<Decision>,
-    pub code: Option<String>,
-    pub details: Option<String>,
-    pub prev_hash: String,
-    pub hash: String,
+    /// Its hash once sealed at `seq` after `prev_hash` (what a store writes beside its fields).
+    pub fn hash_at(&self, seq: i64, prev_hash: &str) -> String {
+        chain_hash(
+            prev_hash,
+            seq,
+            self.at,
+            [&self.actor, &self.action, &self.target, self.decision.map_or("", Decision::as_str), self.code.as_deref().unwrap_or("")],
+            &self.details,
+        )
+    }
 }
 
 /// SHA-256 (hex) over an unambiguous encoding of an event: the previous hash, `seq`, `at`, the
@@ -188,7 +164,13 @@ pub struct AuditEvent {
 impl AuditEvent {
     /// SHA-256 (hex) over an unambiguous encoding of every field but `hash`.
     pub fn compute_hash(&self) -> String {
-        self.hash_with_details(&self.details_text())
+        chain_hash(
+            &self.prev_hash,
+            self.seq,
+            self.at,
+            [&self.actor, &self.action, &self.target, self.decision.map_or("", Decision::as_str), self.code.as_deref().unwrap_or("")],
+            &self.details_text(),
+        )
     }
 
     /// `details` as stored: JSON text, empty when there are none.
@@ -198,18 +180,6 @@ impl AuditEvent {
         } else {
             self.details.to_string()
         }
-    }
-
-    /// [`AuditEvent::compute_hash`] with `details` already rendered by [`AuditEvent::details_text`]
-    /// (the writer renders them once for the hash and the row).
-    pub fn hash_with_details(&self, details: &str) -> String {
-        chain_hash(
-            &self.prev_hash,
-            self.seq,
-            self.at,
-            [&self.actor, &self.action, &self.target, self.decision.map_or("", Decision::as_str), self.code.as_deref().unwrap_or("")],
-            details,
-        )
     }
 }
 

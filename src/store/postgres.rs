@@ -264,20 +264,19 @@ impl<'a> Writer<'a> {
         let mut seqs = Vec::with_capacity(n);
         for e in events {
             let seq = self.seq + 1;
-            let e = e.seal_for_storage(seq, &self.hash);
-            cols.seq.push(e.seq);
+            let hash = e.hash_at(seq, &self.hash);
+            cols.seq.push(seq);
             cols.at.push(e.at);
             cols.actor.push(e.actor);
             cols.action.push(e.action);
             cols.target.push(e.target);
             cols.decision.push(e.decision.map(Decision::as_str));
             cols.code.push(e.code);
-            cols.details.push(e.details);
-            cols.prev_hash.push(e.prev_hash);
-            cols.hash.push(e.hash.clone());
+            cols.details.push((!e.details.is_empty()).then_some(e.details));
+            cols.prev_hash.push(std::mem::replace(&mut self.hash, hash.clone()));
+            cols.hash.push(hash);
             seqs.push(seq);
             self.seq = seq;
-            self.hash = e.hash;
         }
         let stmt = self
             .tx

@@ -232,21 +232,11 @@ fn append_audit(tx: &Connection, events: Vec<NewAuditEvent>) -> Result<Vec<i64>>
     let mut seqs = Vec::with_capacity(events.len());
     for e in events {
         seq += 1;
-        let e = e.seal_for_storage(seq, &prev);
-        stmt.execute(params![
-            e.seq,
-            e.at,
-            e.actor,
-            e.action,
-            e.target,
-            e.decision.map(Decision::as_str),
-            e.code,
-            e.details,
-            e.prev_hash,
-            e.hash
-        ])?;
+        let hash = e.hash_at(seq, &prev);
+        let details = (!e.details.is_empty()).then_some(e.details);
+        stmt.execute(params![seq, e.at, e.actor, e.action, e.target, e.decision.map(Decision::as_str), e.code, details, prev, hash])?;
         seqs.push(seq);
-        prev = e.hash;
+        prev = hash;
     }
     Ok(seqs)
 }

@@ -92,8 +92,7 @@ impl AuditBatcher {
     /// the thread that checkpoints its WAL (see [`CHECKPOINT_EVERY`]).
     pub fn start(database: &Path) -> Result<Self> {
         let conn = writer_connection(database)?;
-        let checkpointer = hot::open_connection(database)?;
-        checkpointer.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
+        let checkpointer = small_cache_connection(database)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let (due, wake) = std::sync::mpsc::sync_channel(1);
         let stats = Arc::new(BatchStats::default());
@@ -187,8 +186,7 @@ fn drain(rx: &mut mpsc::UnboundedReceiver<Msg>, jobs: &mut Vec<Job>, stop: &mut 
 /// goes on; and only at [`WAL_GUARD_FRAMES`] does the writer checkpoint itself, to let the WAL
 /// start over (see [`wal_guard`]), copying no more than what came since the last one.
 fn writer_connection(database: &Path) -> Result<Connection> {
-    let conn = hot::open_connection(database)?;
-    conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
+    let conn = small_cache_connection(database)?;
     // (This pragma installs SQLite's own WAL hook: it must come before ours.)
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     conn.wal_hook(Some(wal_guard));
@@ -198,6 +196,13 @@ fn writer_connection(database: &Path) -> Result<Connection> {
 /// Page cache of the writer's and the checkpointer's connections (`PRAGMA cache_size`, in KiB
 /// when negative).
 const WRITER_CACHE_KIB: i64 = -256;
+
+/// A hot-path connection to `database` with a [`WRITER_CACHE_KIB`] page cache.
+fn small_cache_connection(database: &Path) -> Result<Connection> {
+    let conn = hot::open_connection(database)?;
+    conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
+    Ok(conn)
+}
 
 /// The writer asks the checkpointer for a checkpoint after this many commits (each appends a
 /// few pages to the WAL: the audit table's and its indexes' last pages).
@@ -370,12 +375,18 @@ mod tests {
         assert!(!should_linger(5, LINGER_BELOW, recent), "a large batch commits at once");
     }
 
-    /// With nobody else checkpointing, the writer's WAL stops at the guard's size.
-    #[test]
-    fn the_writer_checkpoints_its_wal_at_the_guard() {
+    /// A migrated, empty database in a temporary directory (kept while the first is alive).
+    fn migrated_database() -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("registry.db");
         drop(crate::store::SqliteStore::open(&db, true).unwrap());
+        (dir, db)
+    }
+
+    /// With nobody else checkpointing, the writer's WAL stops at the guard's size.
+    #[test]
+    fn the_writer_checkpoints_its_wal_at_the_guard() {
+        let (dir, db) = migrated_database();
         let conn = writer_connection(&db).unwrap();
         conn.execute_batch("CREATE TABLE scratch (x INTEGER)").unwrap();
         let mut insert = conn.prepare("INSERT INTO scratch VALUES (?1)").unwrap();
@@ -393,9 +404,7 @@ mod tests {
     /// database holds every event once the writer has stopped.
     #[test]
     fn the_wal_stays_bounded_under_the_batcher() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("registry.db");
-        drop(crate::store::SqliteStore::open(&db, true).unwrap());
+        let (dir, db) = migrated_database();
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let batcher = AuditBatcher::start(&db).unwrap();
         // Unbounded, 20,000 commits of ~3 frames would leave a WAL of ~60,000 frames.
@@ -419,9 +428,7 @@ mod tests {
     /// The writer's page cache is small; the store's other connections keep SQLite's default.
     #[test]
     fn the_writer_keeps_a_small_page_cache() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("registry.db");
-        drop(crate::store::SqliteStore::open(&db, true).unwrap());
+        let (_dir, db) = migrated_database();
         let conn = writer_connection(&db).unwrap();
         assert_eq!(conn.query_row("PRAGMA cache_size", [], |r| r.get::<_, i64>(0)).unwrap(), WRITER_CACHE_KIB);
         assert_eq!(hot::open_connection(&db).unwrap().query_row("PRAGMA cache_size", [], |r| r.get::<_, i64>(0)).unwrap(), -2000);
