@@ -10,6 +10,7 @@ use crate::authority::{Authority, LocalAuthority};
 use crate::cli::{LogFormat, ServeArgs};
 use crate::config::Overrides;
 use crate::server::logbuf::LogBuffer;
+use crate::server::logfmt;
 use crate::server::AppState;
 use crate::store::Role;
 use crate::{fsutil, Error, Result};
@@ -26,10 +27,11 @@ fn logging(format: LogFormat, buffer: &LogBuffer) {
         .with_env_filter(filter)
         .with_writer(buffer.clone())
         .with_target(false)
+        .with_timer(logfmt::Timestamp)
         .with_ansi(std::io::stderr().is_terminal());
     // A second initialisation (tests running several servers) is harmless.
     let _ = match format {
-        LogFormat::Text => builder.try_init(),
+        LogFormat::Text => builder.fmt_fields(logfmt::Fields).try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
 }

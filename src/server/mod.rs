@@ -19,6 +19,7 @@ pub mod error;
 pub mod iplimit;
 pub mod keys;
 pub mod logbuf;
+pub mod logfmt;
 pub mod oauth;
 pub mod ops;
 pub mod registry;
