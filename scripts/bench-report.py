@@ -122,8 +122,6 @@ def http_figures(raw, meta):
                 # A run without the paired rounds (an older summary): judged on this pair.
                 judge(fig, connect)
             out.append(fig)
-            if c == 64 and paired_runs(raw):
-                out.append(paired_figure(raw, sec))
             if python:
                 out.append(
                     http_figure(
@@ -141,6 +139,8 @@ def http_figures(raw, meta):
         pyverify = get("python.verify")
         if pyverify:
             out.append(http_figure(f"python.verify.c{c}", sec, f"Python baseline: PyJWT verify, {c} conn (info)", pyverify))
+    if paired_runs(raw):
+        out.append(paired_figure(raw, sec))
     rss = raw.get("serve.rss")
     if rss:
         out.append(
