@@ -69,7 +69,7 @@ async fn connect(State(state): State<Arc<AppState>>, headers: HeaderMap, body: a
 
 /// The envelope as a JSON response, serialized once into a buffer of about its size (axum's
 /// `Json` starts at 128 bytes and grows three times on the way to a ~1 KiB envelope).
-pub fn envelope_response(envelope: &Envelope) -> Response {
+fn envelope_response(envelope: &Envelope) -> Response {
     let mut body = Vec::with_capacity(envelope.descriptor.len() + ENVELOPE_BESIDE_DESCRIPTOR);
     match serde_json::to_writer(&mut body, envelope) {
         Ok(()) => ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response(),

@@ -143,22 +143,17 @@ impl fmt::Write for Escaping<'_, '_> {
         }
         let mut plain = 0;
         for (i, c) in s.char_indices() {
-            let escaped = match c {
-                '\n' => Some(format_args!("\\n")),
-                '\r' => Some(format_args!("\\r")),
-                '\t' => Some(format_args!("\\t")),
-                _ => None,
-            };
             let code = u32::from(c);
-            let control = code < 0x20 || code == 0x7f || (0x80..=0x9f).contains(&code);
-            if !control {
+            if !(code < 0x20 || code == 0x7f || (0x80..=0x9f).contains(&code)) {
                 continue;
             }
             self.0.write_str(&s[plain..i])?;
-            match escaped {
-                Some(e) => self.0.write_fmt(e)?,
-                None if code < 0x80 => write!(self.0, "\\x{code:02x}")?,
-                None => write!(self.0, "\\u{{{code:x}}}")?,
+            match c {
+                '\n' => self.0.write_str("\\n")?,
+                '\r' => self.0.write_str("\\r")?,
+                '\t' => self.0.write_str("\\t")?,
+                _ if code < 0x80 => write!(self.0, "\\x{code:02x}")?,
+                _ => write!(self.0, "\\u{{{code:x}}}")?,
             }
             plain = i + c.len_utf8();
         }
@@ -284,7 +279,9 @@ mod tests {
         tracing::info!("a message alone");
     }
 
-    fn ours(capture: &Capture, ansi: bool) {
+    /// The lines `events` log through our formatter.
+    fn ours(ansi: bool, events: impl Fn()) -> String {
+        let capture = Capture::default();
         let sub = tracing_subscriber::fmt()
             .with_writer(capture.clone())
             .with_target(false)
@@ -293,6 +290,7 @@ mod tests {
             .fmt_fields(Fields)
             .finish();
         tracing::subscriber::with_default(sub, events);
+        capture.text()
     }
 
     #[test]
@@ -301,18 +299,16 @@ mod tests {
             let default = Capture::default();
             let sub = tracing_subscriber::fmt().with_writer(default.clone()).with_target(false).with_ansi(ansi).with_timer(Fixed).finish();
             tracing::subscriber::with_default(sub, events);
-            let fast = Capture::default();
-            ours(&fast, ansi);
-            assert_eq!(fast.text(), default.text(), "ansi {ansi}");
-            assert_eq!(fast.text().lines().count(), 7);
+            let fast = ours(ansi, events);
+            assert_eq!(fast, default.text(), "ansi {ansi}");
+            assert_eq!(fast.lines().count(), 7);
         }
     }
 
     #[test]
     fn the_request_line_reads_as_documented() {
-        let c = Capture::default();
-        ours(&c, false);
-        let first = c.text().lines().next().unwrap().to_owned();
+        let text = ours(false, events);
+        let first = text.lines().next().unwrap();
         assert_eq!(
             first,
             "T  INFO request method=POST route=\"/v1/connect\" status=200 micros=812 jti=00000000-0000-0000-0000-000000000000 client=bot server=io.github.a/b@1.0.0"
@@ -321,18 +317,9 @@ mod tests {
 
     #[test]
     fn control_characters_are_escaped_in_every_value() {
-        let c = Capture::default();
-        let sub = tracing_subscriber::fmt()
-            .with_writer(c.clone())
-            .with_target(false)
-            .with_ansi(false)
-            .with_timer(Fixed)
-            .fmt_fields(Fields)
-            .finish();
-        tracing::subscriber::with_default(sub, || {
+        let text = ours(false, || {
             tracing::info!(client = %"bot\n2026-01-01T00:00:00Z  INFO forged", error = %"\x1b[31mred\u{9b}\x07", "two\rlines\tand\x7f");
         });
-        let text = c.text();
         assert_eq!(text.lines().count(), 1, "{text}");
         assert_eq!(
             text.trim_end(),
