@@ -41,6 +41,8 @@ pub struct GlobalArgs {
     /// Path of config.yaml (default: in --home, or the platform's config dir).
     #[arg(long, global = true, env = "MCPCA_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    // `[:PASSWORD]` and `[:PORT]` below are --help text, not links.
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// Keep the authority in this PostgreSQL database instead of the home's SQLite file.
     ///
     /// A postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL. TLS follows libpq's parameters:
@@ -158,6 +160,8 @@ pub enum Command {
 
 Stop `mcpca serve` on this machine first: changes made during the copy are not in it.")]
 pub struct MigrateArgs {
+    // `[:PASSWORD]` and `[:PORT]` are --help text, not links.
+    #[allow(rustdoc::broken_intra_doc_links)]
     /// The target: a postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL (TLS parameters as
     /// for --database-url).
     #[arg(long, value_name = "URL")]

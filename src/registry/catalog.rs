@@ -2,7 +2,7 @@
 //! in-memory catalog `mcpca serve` answers them from.
 //!
 //! An entry is `{"server": <server.json>, "_meta": {…}}`: the stored document copied as it is,
-//! the official registry's metadata, and `"dev.mcpca/authority"`. [`item`] renders one from a
+//! the official registry's metadata, and `"dev.mcpca/authority"`. `item` renders one from a
 //! store row; the store path of the routes serialises those, and the [`Catalog`] keeps each
 //! entry's bytes ready, in `(name, version)` order — the order and cursor semantics of the
 //! store's `list_page` — so a page is a binary search for the cursor, a filter and a copy.

@@ -431,7 +431,7 @@ fn looks_like_range(v: &str) -> bool {
 
 /// An MCP endpoint URL acceptable to the authority: absolute http(s) URL with a host, no
 /// userinfo; https required unless the host is loopback (localhost, *.localhost, 127.0.0.0/8,
-/// [::1]). The violation's path is "" (the caller knows where the URL came from).
+/// `[::1]`). The violation's path is "" (the caller knows where the URL came from).
 pub fn validate_endpoint_url(u: &str) -> Result<(), Violation> {
     let example = "give a full URL such as https://mcp.example.com/mcp";
     if u.is_empty() || u.chars().any(char::is_whitespace) {

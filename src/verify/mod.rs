@@ -6,7 +6,7 @@
 //!
 //! Refresh happens on the request that finds the cache stale (one request at a time pays for
 //! it; the others go on with what is cached), so behaviour follows the injected
-//! [`Clock`](crate::clock::Clock) and is testable without sleeps.
+//! [`Clock`] and is testable without sleeps.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
