@@ -15,6 +15,10 @@ use base64::Engine as _;
 use serde_json::Value;
 use tempfile::TempDir;
 
+#[path = "../common/output.rs"]
+mod output;
+pub use output::Output;
+
 /// The instant the tests start at: 2027-01-15T08:00:00Z.
 pub const T0: i64 = 1_800_000_000;
 /// A server every test registers.
@@ -212,58 +216,7 @@ pub fn http(addr: &str, method: &str, path: &str, bearer: Option<&str>, body: Op
 /// Run to completion.
 pub fn run(mut cmd: Command) -> Output {
     let display = format!("{cmd:?}");
-    let out = cmd.output().unwrap();
-    Output {
-        code: out.status.code(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-        display,
-    }
-}
-
-/// What a command did.
-#[derive(Debug)]
-pub struct Output {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-    display: String,
-}
-
-impl Output {
-    fn describe(&self) -> String {
-        format!("`{}` exited {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}", self.display, self.code, self.stdout, self.stderr)
-    }
-
-    /// Assert exit 0.
-    #[track_caller]
-    pub fn success(self) -> Self {
-        assert_eq!(self.code, Some(0), "expected success: {}", self.describe());
-        self
-    }
-
-    /// Assert this exit code and an empty stdout (nothing half-done was printed).
-    #[track_caller]
-    pub fn fails_quietly(self, code: i32) -> Self {
-        assert_eq!(self.code, Some(code), "expected exit {code}: {}", self.describe());
-        assert!(self.stdout.is_empty(), "expected no stdout: {}", self.describe());
-        self
-    }
-
-    /// Assert stderr contains every fragment.
-    #[track_caller]
-    pub fn stderr_has(self, fragments: &[&str]) -> Self {
-        for f in fragments {
-            assert!(self.stderr.contains(f), "stderr lacks {f:?}: {}", self.describe());
-        }
-        self
-    }
-
-    /// stdout as JSON.
-    #[track_caller]
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.describe()))
-    }
+    Output::of(display, cmd.output().unwrap())
 }
 
 /// The claims of a compact JWS, decoded without any check.

@@ -22,6 +22,10 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
+#[path = "../common/output.rs"]
+mod output;
+pub use output::Output;
+
 /// The instant every test starts at: 2027-01-15T08:00:00Z.
 pub const T0: i64 = 1_800_000_000;
 /// How long a revocation entry stays in the feed by default: max TTL (24h) + leeway (15s).
@@ -310,73 +314,7 @@ impl Run {
     /// Run to completion (stdin closed).
     pub fn run(mut self) -> Output {
         self.cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let out = self.cmd.output().unwrap();
-        Output {
-            code: out.status.code(),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-            display: self.display,
-        }
-    }
-}
-
-/// What a command did.
-#[derive(Debug)]
-pub struct Output {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-    display: String,
-}
-
-impl Output {
-    fn describe(&self) -> String {
-        format!("`{}` exited {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}", self.display, self.code, self.stdout, self.stderr)
-    }
-
-    /// Assert exit 0.
-    #[track_caller]
-    pub fn success(self) -> Self {
-        assert_eq!(self.code, Some(0), "expected success: {}", self.describe());
-        self
-    }
-
-    /// Assert this exit code.
-    #[track_caller]
-    pub fn fails(self, code: i32) -> Self {
-        assert_eq!(self.code, Some(code), "expected exit {code}: {}", self.describe());
-        self
-    }
-
-    /// Assert stderr contains every fragment.
-    #[track_caller]
-    pub fn stderr_has(self, fragments: &[&str]) -> Self {
-        for f in fragments {
-            assert!(self.stderr.contains(f), "stderr lacks {f:?}: {}", self.describe());
-        }
-        self
-    }
-
-    /// Assert nothing was printed on stdout.
-    #[track_caller]
-    pub fn no_stdout(self) -> Self {
-        assert!(self.stdout.is_empty(), "expected no stdout: {}", self.describe());
-        self
-    }
-
-    /// Assert an issuance denial: exit 1, nothing on stdout, `issuance denied: CODE` on stderr.
-    #[track_caller]
-    pub fn denied(self, code: &str) -> Self {
-        let me = self.fails(1).no_stdout();
-        let expected = format!("issuance denied: {code}:");
-        assert!(me.stderr.contains(&expected), "stderr lacks {expected:?}: {}", me.describe());
-        me
-    }
-
-    /// stdout parsed as JSON.
-    #[track_caller]
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.describe()))
+        Output::of(self.display, self.cmd.output().unwrap())
     }
 }
 
