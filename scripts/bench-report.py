@@ -13,6 +13,7 @@ benches/support/report.rs) and `wrk.jsonl` / `raw.jsonl`, raw measurements of th
 """
 
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -76,21 +77,15 @@ def paired_runs(raw):
     return pairs
 
 
-def median(values):
-    v = sorted(values)
-    n = len(v)
-    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
-
-
 def paired_figure(raw, sec):
     """Issue 5's connect figure: the median over the alternating pairs of each measure (req/s,
     p50, p99, and the ratio of each pair, taken seconds apart)."""
     pairs = paired_runs(raw)
-    med = lambda side, k: median([p[side][k] for p in pairs])  # noqa: E731
+    med = lambda side, k: statistics.median([p[side][k] for p in pairs])  # noqa: E731
     connect = {k: med(1, k) for k in ("rps", "p50_ms", "p99_ms")}
     connect["non2xx"] = sum(p[1].get("non2xx", 0) or 0 for p in pairs)
     bare = {k: med(0, k) for k in ("rps", "p50_ms", "p99_ms")}
-    ratio = median([p[1]["rps"] / p[0]["rps"] for p in pairs])
+    ratio = statistics.median([p[1]["rps"] / p[0]["rps"] for p in pairs])
     n = len(pairs)
     fig = http_figure(
         "serve.connect.paired.c64",

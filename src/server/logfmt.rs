@@ -182,21 +182,9 @@ fn write_instant(w: &mut impl fmt::Write, secs: u64, micros: u32) -> fmt::Result
     SECOND.with_borrow_mut(|(second, text)| {
         if *second != secs {
             *second = secs;
-            text.clear();
-            let t = i64::try_from(secs).ok().and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok());
-            match t {
-                Some(t) => write!(
-                    text,
-                    "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-                    t.year(),
-                    u8::from(t.month()),
-                    t.day(),
-                    t.hour(),
-                    t.minute(),
-                    t.second()
-                )?,
-                None => write!(text, "{secs}")?,
-            }
+            // `YYYY-MM-DDTHH:MM:SSZ` (the bare number of seconds when out of range), less the `Z`.
+            let whole = i64::try_from(secs).map_or_else(|_| secs.to_string(), crate::clock::rfc3339);
+            *text = whole.strip_suffix('Z').map(str::to_owned).unwrap_or(whole);
         }
         write!(w, "{text}.{micros:06}Z")
     })

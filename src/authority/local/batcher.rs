@@ -297,14 +297,14 @@ async fn pg_writer(store: PgStore, mut rx: mpsc::UnboundedReceiver<Msg>, stats: 
         let (acks, work) = split(jobs);
         let size = work.len();
         if size > 0 {
-            answer(acks, store.record_batch(work).await, size, &stats);
+            deliver(Delivered::Answers(answers(acks, store.record_batch(work).await, size, &stats)));
         }
     }
     rx.close();
     while let Some(jobs) = remaining(&mut rx) {
         let (acks, work) = split(jobs);
         let size = work.len();
-        answer(acks, store.record_batch(work).await, size, &stats);
+        deliver(Delivered::Answers(answers(acks, store.record_batch(work).await, size, &stats)));
     }
     if let Some(s) = stop {
         let _ = s.send(());
@@ -338,21 +338,17 @@ fn split(jobs: Vec<Job>) -> (Vec<oneshot::Sender<Result<Recorded>>>, Jobs) {
     (acks, work)
 }
 
-/// Answer every issuance of a committed (or failed) batch of `size` events.
-fn answer(acks: Vec<oneshot::Sender<Result<Recorded>>>, result: Result<Vec<Recorded>>, size: usize, stats: &BatchStats) {
+/// The answers owed to the issuances of a committed (or failed) batch of `size` events.
+fn answers(acks: Vec<oneshot::Sender<Result<Recorded>>>, result: Result<Vec<Recorded>>, size: usize, stats: &BatchStats) -> Answers {
     match result {
         Ok(outcomes) => {
             stats.observe(size);
-            for (ack, outcome) in acks.into_iter().zip(outcomes) {
-                let _ = ack.send(Ok(outcome));
-            }
+            acks.into_iter().zip(outcomes.into_iter().map(Ok)).collect()
         }
         Err(e) => {
             tracing::error!(error = %e, events = size, "audit group commit failed; the batch's issuances are refused");
             let msg = format!("the audit log cannot be written: {e}");
-            for ack in acks {
-                let _ = ack.send(Err(Error::Store(msg.clone())));
-            }
+            acks.into_iter().map(|ack| (ack, Err(Error::Store(msg.clone())))).collect()
         }
     }
 }
@@ -363,13 +359,7 @@ fn commit(conn: &mut Connection, jobs: Vec<Job>, stats: &BatchStats, delivery: &
     }
     let (acks, work) = split(jobs);
     let size = work.len();
-    match hot::record_batch(conn, work) {
-        Ok(outcomes) => {
-            stats.observe(size);
-            delivery.deliver(acks.into_iter().zip(outcomes.into_iter().map(Ok)).collect());
-        }
-        Err(e) => answer(acks, Err(e), size, stats),
-    }
+    delivery.deliver(answers(acks, hot::record_batch(conn, work), size, stats));
 }
 
 /// What a committed batch owes its issuances: each answer channel with its outcome.
@@ -387,8 +377,9 @@ enum Delivered {
 /// wake-up per issuance. So the writer hands each batch's answers, in one message, to a task
 /// of the runtime that started it, which sends them from inside: one wake-up from outside per
 /// batch, and the issuances wake on that worker's own queue. (BENCHMARKS.md, fifth pass: p99
-/// at 64 connections −0.4 ms, +2 % throughput in alternated runs.) Without a runtime (tests
-/// that start the writer outside one) or once its task is gone, the writer answers itself.
+/// at 64 connections 0.3–0.4 ms lower in alternated runs, throughput unchanged.) Without a
+/// runtime (tests that start the writer outside one) or once its task is gone, the writer
+/// answers itself. The PostgreSQL writer, a task of the runtime, answers directly.
 struct Delivery(Option<mpsc::UnboundedSender<Delivered>>);
 
 impl Delivery {
