@@ -2,7 +2,10 @@
 //! handler signs a JWT with Ed25519 — the floor under `POST /v1/connect` and `POST /oauth/token`,
 //! with no authentication, policy, store or audit. Claims are a fixed set (fresh
 //! `iat`/`exp`/`jti` per request, as a descriptor has). `GET /.well-known/jwks.json` answers
-//! the key's JWKS from a string built once: the floor under mcpca's JWKS route.
+//! the key's JWKS from a string built once: the floor under mcpca's JWKS route. It signs with
+//! the Ed25519 of AWS-LC (`aws-lc-rs`), as mcpca's `KeyPair` does, and runs on the same
+//! allocator and runtime: it differs from mcpca only in what it leaves out. (Until the sixth
+//! pass of BENCHMARKS.md both signed with ed25519-dalek, at twice the CPU a signature.)
 //!
 //! Run: `cargo run --release --example bare_sign -- 127.0.0.1:0` (prints the bound URL).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -10,12 +13,12 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair as _};
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use ed25519_dalek::{Signer as _, SigningKey};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -24,7 +27,7 @@ use serde_json::{json, Value};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 struct Key {
-    key: SigningKey,
+    key: Ed25519KeyPair,
     header_b64: String,
     mcp: Value,
 }
@@ -67,19 +70,19 @@ async fn sign(State(k): State<Arc<Key>>, _body: axum::body::Bytes) -> Json<Answe
     URL_SAFE_NO_PAD.encode_string(serde_json::to_vec(&claims).unwrap(), &mut jwt);
     let sig = k.key.sign(jwt.as_bytes());
     jwt.push('.');
-    URL_SAFE_NO_PAD.encode_string(sig.to_bytes(), &mut jwt);
+    URL_SAFE_NO_PAD.encode_string(sig.as_ref(), &mut jwt);
     Json(Answer { descriptor: jwt, jti })
 }
 
 fn main() {
     let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:0".into());
-    let key = SigningKey::generate(&mut rand_core::OsRng);
+    let key = Ed25519KeyPair::generate().unwrap();
     let header_b64 = URL_SAFE_NO_PAD.encode(br#"{"alg":"EdDSA","typ":"at+jwt","kid":"bench"}"#);
     let mcp = json!({"transport": "streamable_http", "endpoint": "https://bench.example.com/mcp",
                      "server": {"id": "io.github.bench/server", "version": "1.0.0", "verified": true}});
     let jwks: &'static str = Box::leak(
         json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": "bench",
-                         "x": URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes())}]})
+                         "x": URL_SAFE_NO_PAD.encode(key.public_key().as_ref())}]})
         .to_string()
         .into_boxed_str(),
     );

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use ed25519_dalek::{Signature, Signer as _, VerifyingKey};
+use ed25519_dalek::{Signature, VerifyingKey};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
@@ -150,9 +150,9 @@ fn jws_start(header_json: &[u8], payload_len: usize) -> String {
 
 /// Sign `b64(header).b64(payload)` and append `.b64(sig)`.
 fn jws_finish(mut out: String, key: &KeyPair) -> String {
-    let sig = key.signing_key().sign(out.as_bytes());
+    let sig = key.sign(out.as_bytes());
     out.push('.');
-    URL_SAFE_NO_PAD.encode_string(sig.to_bytes(), &mut out);
+    URL_SAFE_NO_PAD.encode_string(sig, &mut out);
     out
 }
 
@@ -183,9 +183,9 @@ impl DescriptorSigner {
         out.push_str(&self.header_b64);
         out.push('.');
         URL_SAFE_NO_PAD.encode_string(&payload, &mut out);
-        let sig = self.key.signing_key().sign(out.as_bytes());
+        let sig = self.key.sign(out.as_bytes());
         out.push('.');
-        URL_SAFE_NO_PAD.encode_string(sig.to_bytes(), &mut out);
+        URL_SAFE_NO_PAD.encode_string(sig, &mut out);
         out
     }
 }

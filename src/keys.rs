@@ -29,8 +29,16 @@ pub fn thumbprint(public: &[u8; 32]) -> String {
 
 /// An Ed25519 private key. It has no `Serialize` and a `Debug` that shows only the `kid`;
 /// the secret bytes are reached through [`KeyPair::signing_key`] alone.
+///
+/// It signs through AWS-LC (`aws-lc-rs`), whose base-point multiplication is formally verified
+/// assembly: half the CPU of ed25519-dalek's (BENCHMARKS.md, sixth pass), for the same
+/// signature — Ed25519 is deterministic (RFC 8032), and the two are tested to agree. Key
+/// handling (generation, the public key, PKCS#8) stays with ed25519-dalek.
 pub struct KeyPair {
     signing: SigningKey,
+    /// The same key in AWS-LC; `None` only if AWS-LC refused it (it accepts every 32-byte
+    /// seed), and then ed25519-dalek signs.
+    fast: Option<aws_lc_rs::signature::Ed25519KeyPair>,
     kid: String,
 }
 
@@ -46,8 +54,23 @@ impl KeyPair {
     }
 
     fn from_signing_key(signing: SigningKey) -> Self {
-        let kid = thumbprint(signing.verifying_key().as_bytes());
-        KeyPair { signing, kid }
+        let public = signing.verifying_key();
+        let kid = thumbprint(public.as_bytes());
+        // AWS-LC derives the public key from the seed again and checks it against dalek's.
+        let seed = Zeroizing::new(signing.to_bytes());
+        let fast = aws_lc_rs::signature::Ed25519KeyPair::from_seed_and_public_key(seed.as_slice(), public.as_bytes()).ok();
+        KeyPair { signing, fast, kid }
+    }
+
+    /// The Ed25519 signature of `message`.
+    pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+        use ed25519_dalek::Signer as _;
+        if let Some(fast) = &self.fast {
+            if let Ok(sig) = <[u8; 64]>::try_from(fast.sign(message).as_ref()) {
+                return sig;
+            }
+        }
+        self.signing.sign(message).to_bytes()
     }
 
     /// The RFC 7638 thumbprint.
@@ -274,5 +297,78 @@ impl Jwks {
                 "give the JSON of `mcpca key export --public` or the authority's /.well-known/jwks.json",
             )
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use ed25519_dalek::{Signer as _, Verifier as _};
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    }
+
+    /// RFC 8032 §7.1, TEST 1 to 3: seed, public key, message, signature.
+    const RFC8032: [(&str, &str, &str, &str); 3] = [
+        (
+            "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+            "",
+            "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+        ),
+        (
+            "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+            "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+            "72",
+            "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
+        ),
+        (
+            "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
+            "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025",
+            "af82",
+            "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a",
+        ),
+    ];
+
+    #[test]
+    fn signs_the_rfc_8032_vectors() {
+        for (seed, public, message, signature) in RFC8032 {
+            let key = KeyPair::from_seed(&hex(seed).try_into().unwrap());
+            assert!(key.fast.is_some(), "AWS-LC takes every seed");
+            assert_eq!(key.public().as_bytes().as_slice(), hex(public));
+            assert_eq!(key.sign(&hex(message)).as_slice(), hex(signature));
+        }
+    }
+
+    /// AWS-LC signs what ed25519-dalek signs, byte for byte, and dalek verifies it.
+    #[test]
+    fn aws_lc_and_ed25519_dalek_give_the_same_signature() {
+        let mut message = Vec::new();
+        for round in 0..200u32 {
+            let key = KeyPair::generate();
+            message.resize((round as usize * 37) % 1500, 0);
+            OsRng.fill_bytes(&mut message);
+            let fast = key.sign(&message);
+            assert_eq!(fast, key.signing_key().sign(&message).to_bytes(), "round {round}");
+            key.public().verify(&message, &ed25519_dalek::Signature::from_bytes(&fast)).unwrap();
+        }
+    }
+
+    /// Without the AWS-LC key, ed25519-dalek signs: the same signature.
+    #[test]
+    fn signs_with_ed25519_dalek_when_aws_lc_has_no_key() {
+        let mut key = KeyPair::from_seed(&[9u8; 32]);
+        let fast = key.sign(b"header.payload");
+        key.fast = None;
+        assert_eq!(key.sign(b"header.payload"), fast);
+    }
+
+    #[test]
+    fn debug_shows_only_the_kid() {
+        let key = KeyPair::from_seed(&[9u8; 32]);
+        let shown = format!("{key:?}");
+        assert_eq!(shown, format!("KeyPair {{ kid: {:?}, .. }}", key.kid()));
     }
 }

@@ -206,8 +206,14 @@ fn small_cache_connection(database: &Path) -> Result<Connection> {
 }
 
 /// The writer asks the checkpointer for a checkpoint after this many commits (each appends a
-/// few pages to the WAL: the audit table's and its indexes' last pages).
-pub const CHECKPOINT_EVERY: u32 = 64;
+/// few pages to the WAL: the audit table's and its indexes' last pages). Often enough that the
+/// checkpointer catches up with the writer now and then — its passes run back to back under
+/// load, each copying what came during the last — so the WAL starts over on its own (one
+/// header sync in the writer, a fraction of a millisecond) instead of growing to
+/// [`WAL_GUARD_FRAMES`], where the writer stops for two fsyncs of its own. At 64 that guard
+/// was reached about once a second under full load and its fsyncs (1–16 ms) were the connect
+/// route's p99: 16 took it from 6.2–7.5 to 4.3–5.2 ms (BENCHMARKS.md, sixth pass).
+pub const CHECKPOINT_EVERY: u32 = 16;
 
 /// See [`wal_guard`]: 64 MiB of 4 KiB pages, a few seconds of full load. Each of the writer's
 /// own checkpoints holds issuances for two fsyncs; at 4,096 frames they came about twice a
