@@ -171,7 +171,9 @@ def http_figures(raw, meta):
                 fig["met"] = m["rps"] >= rps and m["p99_ms"] <= p99
             if n == 30_000 and q == "deep" and raw.get(f"registry.first.n{n}"):
                 first = raw[f"registry.first.n{n}"]
-                fig["target"] = "as fast as the first page (>= 0.9×)"
+                # The ratio column compares with the same query at the smallest size; this
+                # target compares with the first page at this size, so it says its own ratio.
+                fig["target"] = f"as fast as the first page (>= 0.9×; {m['rps'] / first['rps']:.3f}× it)"
                 fig["met"] = m["rps"] >= 0.9 * first["rps"]
             out.append(fig)
     return out
