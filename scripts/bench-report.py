@@ -87,10 +87,12 @@ def paired_figure(raw, sec):
     bare = {k: med(0, k) for k in ("rps", "p50_ms", "p99_ms")}
     ratio = statistics.median([p[1]["rps"] / p[0]["rps"] for p in pairs])
     n = len(pairs)
+    steals = [x for b, m in pairs for x in (b.get("steal_pct"), m.get("steal_pct")) if x is not None]
+    steal = f" (host steal {min(steals):.1f}–{max(steals):.1f} %)" if steals else ""
     fig = http_figure(
         "serve.connect.paired.c64",
         sec,
-        f"POST /v1/connect, 64 conn, median of {n} alternating pair{'s' if n > 1 else ''}",
+        f"POST /v1/connect, 64 conn, median of {n} alternating pair{'s' if n > 1 else ''}{steal}",
         connect,
         bare,
         "bare axum sign, same pairs",
@@ -98,7 +100,17 @@ def paired_figure(raw, sec):
         ratio,
     )
     fig["pairs"] = [
-        {"bare_rps": b["rps"], "bare_p99_ms": b["p99_ms"], "rps": m["rps"], "p99_ms": m["p99_ms"], "ratio": m["rps"] / b["rps"]} for b, m in pairs
+        {
+            "bare_rps": b["rps"],
+            "bare_p99_ms": b["p99_ms"],
+            "rps": m["rps"],
+            "p99_ms": m["p99_ms"],
+            "ratio": m["rps"] / b["rps"],
+            # The host's steal time during each run (absent in summaries before 2026-12-07).
+            "bare_steal_pct": b.get("steal_pct"),
+            "steal_pct": m.get("steal_pct"),
+        }
+        for b, m in pairs
     ]
     judge(fig, connect)
     return fig
