@@ -175,6 +175,11 @@ impl DescriptorSigner {
         self.key.kid()
     }
 
+    /// The key itself (to sign other JWS with it, as the revocation feed).
+    pub fn key(&self) -> &KeyPair {
+        &self.key
+    }
+
     /// Encode and sign `claims` as a compact JWS.
     pub fn sign(&self, claims: &Claims) -> String {
         // Claims are plain strings and integers: serialising them cannot fail.

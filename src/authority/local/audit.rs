@@ -63,6 +63,6 @@ pub(super) async fn feed(a: &LocalAuthority, since: i64) -> Result<SignedFeed> {
     // The store's head, even when `since` is beyond it: a follower holding a wrong cursor
     // learns the real one.
     feed.seq = a.store.revocation_seq().await?;
-    let key = super::keys::active(a).await?;
-    Ok(SignedFeed { jws: feed.sign(&key), feed })
+    let signer = super::keys::active_signer(a).await?;
+    Ok(SignedFeed { jws: feed.sign(signer.key()), feed })
 }

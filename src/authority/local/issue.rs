@@ -1,7 +1,5 @@
 //! Issuance of descriptors by the local authority, and descriptor-level revocation.
 
-use std::sync::Arc;
-
 use uuid::Uuid;
 
 use super::LocalAuthority;
@@ -10,7 +8,7 @@ use serde_json::json;
 use crate::audit::{Decision, NewAuditEvent};
 use crate::authority::{decide, Ask, IssueRequest, Principal, RateWindow, RevokeReport};
 use crate::clock::rfc3339;
-use crate::descriptor::{canonical_url, Claims, ClientClaims, DescriptorSigner, McpClaims, ServerClaims, HEADER_NAME};
+use crate::descriptor::{canonical_url, Claims, ClientClaims, McpClaims, ServerClaims, HEADER_NAME};
 use crate::model::{Envelope, Revocation, RevocationKind, ServerRef};
 use crate::store::{NewRevocation, RateCheck};
 use crate::{Error, Result};
@@ -62,9 +60,10 @@ pub(crate) async fn issue_as(a: &LocalAuthority, principal: &Principal, req: &Is
     };
     let Some(row) = row else { return Err(Error::Store("decision allowed a missing server".into())) };
     let aud = canonical_url(&grant.endpoint).map_err(|e| Error::Store(format!("stored endpoint of {}: {e}", row.version.name)))?;
+    // The snapshot's signer, as the server row: both from one snapshot.
     let signer = match snapshot.as_ref().and_then(|s| s.signer()) {
         Some(signer) => signer,
-        None => Arc::new(DescriptorSigner::new(super::keys::active(a).await?)),
+        None => super::keys::active_signer(a).await?,
     };
     let jti = Uuid::now_v7().to_string();
     let ttl = grant.ttl.as_i64();

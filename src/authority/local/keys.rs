@@ -1,11 +1,14 @@
 //! Key lifecycle of the local authority (DESIGN §4): next → active → retiring → retired, and
 //! revoked. No step unpublishes a key while descriptors it signed can still be valid.
 
+use std::sync::Arc;
+
 use zeroize::Zeroizing;
 
 use super::LocalAuthority;
 use crate::authority::RevokeReport;
 use crate::clock::rfc3339;
+use crate::descriptor::DescriptorSigner;
 use crate::duration::Dur;
 use crate::keys::{Jwk, Jwks, KeyPair, KeyState};
 use crate::model::{opt_time, KeyInfo, RevocationKind, RotateReport};
@@ -210,6 +213,15 @@ pub(super) async fn active(a: &LocalAuthority) -> Result<KeyPair> {
         Error::refused("there is no active signing key", "run `mcpca key rotate` to promote the next key (or `mcpca key generate` first)")
     })?;
     open(a, k).await
+}
+
+/// A signer of the active key: in `mcpca serve`, the snapshot's (opened once per change of the
+/// keys, not per request); otherwise the key opened from the store now.
+pub(super) async fn active_signer(a: &LocalAuthority) -> Result<Arc<DescriptorSigner>> {
+    match a.hot().and_then(|h| h.snapshot().signer()) {
+        Some(signer) => Ok(signer),
+        None => Ok(Arc::new(DescriptorSigner::new(active(a).await?))),
+    }
 }
 
 async fn open(a: &LocalAuthority, k: &KeyRow) -> Result<KeyPair> {

@@ -3,8 +3,6 @@
 //! visible principal `mcpca-check`, through the issuance decision (server status, transport,
 //! verification), and the whole set is one audit event (its `revoked` case a second one).
 
-use std::sync::Arc;
-
 use serde_json::json;
 use uuid::Uuid;
 
@@ -15,7 +13,7 @@ use crate::check::{
     Case, ProbeDescriptor, ProbeRequest, ProbeSet, DEFAULT_PROBE_TTL, PROBE_SUBJECT, SKEW_SECS, WRONG_AUDIENCE, WRONG_SERVER_ID,
 };
 use crate::clock::rfc3339;
-use crate::descriptor::{canonical_url, Claims, ClientClaims, DescriptorSigner, McpClaims, ServerClaims};
+use crate::descriptor::{canonical_url, Claims, ClientClaims, McpClaims, ServerClaims};
 use crate::model::ServerRef;
 use crate::{Error, Result};
 
@@ -43,7 +41,7 @@ pub(super) async fn probe_set(a: &LocalAuthority, req: &ProbeRequest) -> Result<
     };
     let Some(row) = row else { return Err(Error::Store("decision allowed a missing server".into())) };
     let aud = canonical_url(&grant.endpoint).map_err(|e| Error::Store(format!("stored endpoint of {}: {e}", row.version.name)))?;
-    let signer = Arc::new(DescriptorSigner::new(super::keys::active(a).await?));
+    let signer = super::keys::active_signer(a).await?;
     let ttl = grant.ttl.as_i64();
     let base = Claims {
         iss: a.settings.issuer.clone(),
