@@ -9,5 +9,6 @@ mod cli_connect;
 mod connect;
 mod hotpath;
 mod oauth;
+mod ops;
 mod registry;
 mod util;
