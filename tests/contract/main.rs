@@ -66,10 +66,16 @@ struct Served {
 
 impl Served {
     fn start(root: &Path) -> Self {
+        Self::start_with(root, &[])
+    }
+
+    /// With more arguments to `serve` (TLS, log format).
+    fn start_with(root: &Path, more: &[&std::ffi::OsStr]) -> Self {
         let home = root.join("srv");
         let log = std::fs::File::create(root.join("serve.log")).unwrap();
         let mut child = command(root, &home)
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(more)
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()
@@ -77,7 +83,7 @@ impl Served {
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let url = line.trim().to_owned();
-        assert!(url.starts_with("http://127.0.0.1:"), "serve printed {url:?}");
+        assert!(url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:"), "serve printed {url:?}");
         Served { child: Some(child), url, token_file: home.join("admin-token") }
     }
 
@@ -485,4 +491,65 @@ fn the_request_log_names_the_jti_never_the_descriptor_or_the_secret() {
     let descriptor = envelope["descriptor"].as_str().unwrap();
     let signature = descriptor.rsplit('.').next().unwrap();
     assert!(!log.contains(signature) && !log.contains(&secret), "a secret or a descriptor in the log:\n{log}");
+}
+
+/// The test-only certificate for 127.0.0.1 and its key (tests/fixtures/serve-tls/README.md).
+fn tls_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/serve-tls").join(name)
+}
+
+/// `serve --tls-cert --tls-key --log-format json` (issue 5, point 1): it says `https://`, answers
+/// over TLS with that certificate, not in clear text, and logs one JSON object per line.
+#[test]
+fn serve_over_tls_with_json_logs() {
+    let root = TempDir::new().unwrap();
+    let (cert, key) = (tls_fixture("cert.pem"), tls_fixture("key.pem"));
+    let served = Served::start_with(
+        root.path(),
+        &["--tls-cert".as_ref(), cert.as_os_str(), "--tls-key".as_ref(), key.as_os_str(), "--log-format".as_ref(), "json".as_ref()],
+    );
+    assert!(served.url.starts_with("https://127.0.0.1:"), "{}", served.url);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(&cert).unwrap()).unwrap();
+    let http = reqwest::Client::builder().add_root_certificate(ca).build().unwrap();
+    let url = served.url.clone();
+    let (status, jwks) = rt.block_on(async {
+        let r = http.get(format!("{url}/.well-known/jwks.json")).send().await.unwrap();
+        (r.status().as_u16(), r.json::<Value>().await.unwrap())
+    });
+    assert_eq!(status, 200);
+    assert!(!jwks["keys"].as_array().unwrap().is_empty(), "{jwks}");
+    // The same port in clear text gets no HTTP answer.
+    let clear = rt.block_on(reqwest::get(format!("{}/healthz", url.replacen("https://", "http://", 1))));
+    assert!(clear.map(|r| !r.status().is_success()).unwrap_or(true), "plain HTTP was answered on the TLS port");
+    served.stop();
+
+    let log = std::fs::read_to_string(root.path().join("serve.log")).unwrap();
+    let events: Vec<Value> = log
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {l}")))
+        .collect();
+    assert!(
+        events.iter().any(|e| e["route"] == "/.well-known/jwks.json" && e["status"] == 200 && e["message"] == "request"),
+        "no JSON request line for the JWKS:\n{log}"
+    );
+    assert!(!log.contains("route=\""), "text log lines under --log-format json:\n{log}");
+}
+
+/// A TLS key or certificate that cannot be loaded: exit 2, the files named, a hint.
+#[test]
+fn serve_refuses_tls_files_it_cannot_load() {
+    let root = TempDir::new().unwrap();
+    let key = tls_fixture("key.pem");
+    let out = command(root.path(), &root.path().join("srv"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(&key)
+        .arg("--tls-key")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot load TLS certificate") && err.contains("key.pem") && err.contains("PEM"), "{err}");
 }
