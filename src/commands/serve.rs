@@ -9,6 +9,7 @@ use crate::authority::local::init;
 use crate::authority::{Authority, LocalAuthority};
 use crate::cli::{LogFormat, ServeArgs};
 use crate::config::Overrides;
+use crate::server::accesslog::AccessLog;
 use crate::server::logbuf::LogBuffer;
 use crate::server::logfmt;
 use crate::server::AppState;
@@ -19,8 +20,9 @@ use crate::{fsutil, Error, Result};
 pub const ADMIN_TOKEN_FILE: &str = "admin-token";
 
 /// Install the service's log subscriber; its lines go through `buffer` (see
-/// [`crate::server::logbuf`]); on a terminal they are written at once.
-fn logging(format: LogFormat, buffer: &LogBuffer) {
+/// [`crate::server::logbuf`]); on a terminal they are written at once. Whether it was installed
+/// (a process that has one already, as tests that run several servers, keeps it).
+fn logging(format: LogFormat, buffer: &LogBuffer) -> bool {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MCPCA_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     use std::io::IsTerminal as _;
     let builder = tracing_subscriber::fmt()
@@ -30,22 +32,26 @@ fn logging(format: LogFormat, buffer: &LogBuffer) {
         .with_timer(logfmt::Timestamp)
         .with_ansi(std::io::stderr().is_terminal());
     // A second initialisation (tests running several servers) is harmless.
-    let _ = match format {
+    match format {
         LogFormat::Text => builder.fmt_fields(logfmt::Fields).try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
-    };
+    }
+    .is_ok()
 }
 
 pub(super) async fn run(ctx: &Ctx, args: ServeArgs) -> Result<()> {
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let logs = if terminal { LogBuffer::direct() } else { LogBuffer::start() };
-    logging(args.log_format, &logs);
-    let result = serve(ctx, args).await;
+    let installed = logging(args.log_format, &logs);
+    // Request lines are written by the access log, in the subscriber's format, unless they are
+    // coloured for a terminal (or another subscriber has them).
+    let access = (installed && !terminal).then(|| AccessLog::new(args.log_format == LogFormat::Json, logs.clone()));
+    let result = serve(ctx, args, access).await;
     logs.flush();
     result
 }
 
-async fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
+async fn serve(ctx: &Ctx, args: ServeArgs, access: Option<AccessLog>) -> Result<()> {
     let overrides = Overrides { issuer: args.issuer.clone() };
     // A bootstrap admin token only for a new authority: a replica joining one on a shared
     // database (its home fresh, its keys found there) uses the tokens that exist.
@@ -78,7 +84,7 @@ async fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
     let issuer = authority.settings().issuer.clone();
     // Issue from memory; audit through the group commit (flushed at shutdown).
     authority.enable_hot_path().await?;
-    let state = AppState::with_ip_limit(authority, crate::server::iplimit::IpLimit::from_env()?);
+    let state = AppState::serving(authority, crate::server::iplimit::IpLimit::from_env()?, access);
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.map_err(|e| Error::io("cannot listen on", args.listen.to_string(), e))?;
     let addr = listener.local_addr().map_err(|e| Error::io("cannot read the address of", args.listen.to_string(), e))?;

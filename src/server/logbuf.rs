@@ -60,6 +60,18 @@ impl LogBuffer {
         }
     }
 
+    /// Append whole lines (written out with the next flush; at once without a flushing thread).
+    pub fn append(&self, lines: &[u8]) {
+        // Appending to a `Vec` cannot fail.
+        let _ = self.writer(false).write_all(lines);
+    }
+
+    /// What is buffered, not yet written.
+    #[cfg(test)]
+    pub(crate) fn pending(&self) -> Vec<u8> {
+        self.lock().clone()
+    }
+
     fn writer(&self, urgent: bool) -> LineWriter<'_> {
         LineWriter { owner: self, urgent: urgent || self.direct }
     }

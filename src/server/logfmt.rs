@@ -133,9 +133,9 @@ impl Visit for Visitor<'_> {
 
 /// Writes text through, with control characters escaped (`\n`, `\x1b`, `\u{9b}`): C0 and DEL
 /// as `\xNN` (`\n`, `\r`, `\t` as such), C1 as `\u{NN}`.
-struct Escaping<'a, 'w>(&'a mut Writer<'w>);
+pub(crate) struct Escaping<'a, W: fmt::Write>(pub(crate) &'a mut W);
 
-impl fmt::Write for Escaping<'_, '_> {
+impl<W: fmt::Write> fmt::Write for Escaping<'_, W> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         // Plain text (nearly every value) goes through in one piece.
         if !s.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
@@ -178,7 +178,7 @@ impl FormatTime for Timestamp {
     }
 }
 
-fn write_instant(w: &mut impl fmt::Write, secs: u64, micros: u32) -> fmt::Result {
+pub(crate) fn write_instant(w: &mut impl fmt::Write, secs: u64, micros: u32) -> fmt::Result {
     SECOND.with_borrow_mut(|(second, text)| {
         if *second != secs {
             *second = secs;

@@ -13,6 +13,7 @@ use axum::Router;
 use crate::authority::LocalAuthority;
 use crate::store::{ClientRow, Role, TokenRow};
 
+pub mod accesslog;
 pub mod admin;
 pub mod connect;
 pub mod error;
@@ -36,6 +37,9 @@ pub struct AppState {
     pub metrics: ops::Metrics,
     /// Per-address limit of the unauthenticated routes (off unless configured).
     pub ip_limit: iplimit::IpLimiter,
+    /// Where request lines go when `mcpca serve` writes them itself (see [`accesslog`]);
+    /// otherwise each is an event for whatever subscriber is installed.
+    pub access_log: Option<accesslog::AccessLog>,
 }
 
 impl AppState {
@@ -46,7 +50,13 @@ impl AppState {
 
     /// State over an opened authority, with a per-address limit on unauthenticated routes.
     pub fn with_ip_limit(authority: LocalAuthority, limit: Option<iplimit::IpLimit>) -> Arc<Self> {
-        Arc::new(AppState { authority, metrics: ops::Metrics::default(), ip_limit: iplimit::IpLimiter::new(limit) })
+        Self::serving(authority, limit, None)
+    }
+
+    /// State over an opened authority, with a per-address limit on unauthenticated routes and
+    /// request lines written to `access_log` (when given).
+    pub fn serving(authority: LocalAuthority, limit: Option<iplimit::IpLimit>, access_log: Option<accesslog::AccessLog>) -> Arc<Self> {
+        Arc::new(AppState { authority, metrics: ops::Metrics::default(), ip_limit: iplimit::IpLimiter::new(limit), access_log })
     }
 }
 

@@ -15,6 +15,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
+use super::accesslog::RequestLine;
 use super::AppState;
 use crate::authority::Authority;
 use crate::keys::KeyState;
@@ -83,11 +84,26 @@ pub async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Nex
     let status = resp.status().as_u16();
     let micros = (secs * 1e6) as u64;
     let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
-    match resp.extensions().get::<Issued>() {
-        Some(i) => tracing::info!(%method, route, status, micros, jti = %i.jti, client = %i.client, server = %i.server, "request"),
-        None => tracing::info!(%method, route, status, micros, "request"),
+    let line = RequestLine { method: method.as_str(), route, status, micros, issued: resp.extensions().get::<Issued>() };
+    match &state.access_log {
+        Some(log) => {
+            if tracing::enabled!(tracing::Level::INFO) {
+                log.write(&line);
+            }
+        }
+        None => log_event(&line),
     }
     resp
+}
+
+/// A request's line as an event (the [`AccessLog`](super::accesslog::AccessLog) writes the
+/// same text itself; its tests compare the two).
+pub(crate) fn log_event(line: &RequestLine<'_>) {
+    let RequestLine { method, route, status, micros, issued } = *line;
+    match issued {
+        Some(i) => tracing::info!(method = %method, route, status, micros, jti = %i.jti, client = %i.client, server = %i.server, "request"),
+        None => tracing::info!(method = %method, route, status, micros, "request"),
+    }
 }
 
 /// What a response that carries a new descriptor adds to its request's log line: the `jti`
