@@ -131,8 +131,11 @@ fn chain_hash(prev_hash: &str, seq: i64, at: i64, text: [&str; 5], details: &str
         h.update(f);
     };
     field(prev_hash.as_bytes());
-    field(seq.to_string().as_bytes());
-    field(at.to_string().as_bytes());
+    // Integers in decimal, as `to_string` writes them (without its allocation: the group
+    // commit hashes every issuance).
+    let mut digits = itoa::Buffer::new();
+    field(digits.format(seq).as_bytes());
+    field(digits.format(at).as_bytes());
     for t in text {
         field(t.as_bytes());
     }
@@ -186,12 +189,13 @@ impl AuditEvent {
 /// Lower-case hex.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
+    let mut s = Vec::with_capacity(bytes.len() * 2);
     for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+        s.push(DIGITS[usize::from(b >> 4)]);
+        s.push(DIGITS[usize::from(b & 0x0f)]);
     }
-    s
+    // Hex digits are ASCII.
+    String::from_utf8(s).unwrap_or_default()
 }
 
 /// Where a chain is broken.
@@ -235,6 +239,17 @@ pub fn verify_chain<'a>(events: impl IntoIterator<Item = &'a AuditEvent>, prev: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The chain's encoding is a stored format (a log written by one version is verified by the
+    /// next): the hashes of two events, as computed apart (Python's hashlib over the encoding:
+    /// each field's length as 8 big-endian bytes, then the field).
+    #[test]
+    fn chain_hashes_are_the_documented_encoding() {
+        let e = NewAuditEvent::new(1_800_000_000, "operator", "server.add", "io.github.a/b").details(serde_json::json!({ "x": 1 }));
+        assert_eq!(e.hash_at(1, GENESIS), "d1a497edcde0706c13ab2a49b11eddfb94c6b9d35f27d937d9b193c22eb4cc73");
+        let e = NewAuditEvent::new(-1, "bot", "issue", "s@1").decision(Decision::Deny, Some("policy_blocked"));
+        assert_eq!(e.hash_at(-7, &"ab".repeat(32)), "383694b02d8a07457ec1bf662a1fb7177f9db8607a99bfb066771f8806a813e2");
+    }
 
     fn chain(n: i64) -> Vec<AuditEvent> {
         let mut prev = GENESIS.to_owned();

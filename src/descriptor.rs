@@ -23,6 +23,8 @@ pub const DEFAULT_LEEWAY_SECS: i64 = 15;
 pub const TYP: &str = "at+jwt";
 /// The HAPI request header that carries a descriptor.
 pub const HEADER_NAME: &str = "MCP-Connect";
+/// `mcp.transport` of every descriptor: the MCP transport it opens.
+pub const TRANSPORT: &str = "streamable_http";
 
 /// Claims of a Connect Descriptor. Optional members are optional on the way in (a verifier
 /// checks only what DESIGN §3 names); the authority always fills every one.
@@ -68,6 +70,49 @@ pub struct ClientClaims {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
+}
+
+/// The claims an issuance signs, borrowed from what it decided (the snapshot's rows, the
+/// request): [`Claims`] member for member, serialized to the same JSON (tested below), without
+/// the dozen strings a [`Claims`] would copy for one signature on the issuance path.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct IssuedClaims<'a> {
+    pub iss: &'a str,
+    pub sub: &'a str,
+    pub client_id: &'a str,
+    pub aud: &'a str,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub jti: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<&'a str>,
+    pub mcp: IssuedMcp<'a>,
+    pub client: IssuedClient<'a>,
+}
+
+/// The `mcp` claim of [`IssuedClaims`].
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct IssuedMcp<'a> {
+    pub transport: &'a str,
+    pub endpoint: &'a str,
+    pub server: IssuedServer<'a>,
+}
+
+/// The `mcp.server` claim of [`IssuedClaims`].
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct IssuedServer<'a> {
+    pub id: &'a str,
+    pub version: &'a str,
+    pub verified: bool,
+}
+
+/// The `client` claim of [`IssuedClaims`].
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct IssuedClient<'a> {
+    pub id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<&'a str>,
 }
 
 impl Claims {
@@ -180,10 +225,12 @@ impl DescriptorSigner {
         &self.key
     }
 
-    /// Encode and sign `claims` as a compact JWS.
-    pub fn sign(&self, claims: &Claims) -> String {
-        // Claims are plain strings and integers: serialising them cannot fail.
-        let payload = serde_json::to_vec(claims).unwrap_or_default();
+    /// Encode and sign `claims` ([`Claims`] or [`IssuedClaims`]) as a compact JWS.
+    pub fn sign(&self, claims: &impl Serialize) -> String {
+        // Claims are plain strings and integers: serialising them cannot fail. A descriptor's
+        // fit in the first buffer (`to_vec` would start at 128 bytes and grow three times).
+        let mut payload = Vec::with_capacity(PAYLOAD_CAPACITY);
+        let _ = serde_json::to_writer(&mut payload, claims);
         let mut out = String::with_capacity(self.header_b64.len() + payload.len() * 4 / 3 + 100);
         out.push_str(&self.header_b64);
         out.push('.');
@@ -194,6 +241,10 @@ impl DescriptorSigner {
         out
     }
 }
+
+/// Room for a descriptor's claims before they are encoded (~600 bytes with an ordinary server
+/// name, endpoint and client).
+const PAYLOAD_CAPACITY: usize = 768;
 
 /// Why a descriptor was refused (DESIGN §3 failure codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -634,6 +685,51 @@ fn is_plainly_canonical(input: &str) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// An issuance's borrowed claims are the owned claims' JSON, byte for byte: with and
+    /// without the optional members, and with values that need escaping.
+    #[test]
+    fn issued_claims_serialize_as_claims() {
+        for (scope, tenant, name) in
+            [(None, None, "io.github.a/b"), (Some("tools:read"), Some("acme \"eu\"\n\u{e9}"), "io.github.a/\u{1}\\x")]
+        {
+            let owned = Claims {
+                iss: "https://ca.example.com".into(),
+                sub: "bot".into(),
+                client_id: Some("bot".into()),
+                aud: "https://mcp.example.com/mcp".into(),
+                iat: 1_800_000_000,
+                nbf: Some(1_800_000_000),
+                exp: 1_800_000_300,
+                jti: "0190a5b2-7c4e-7d2a-9f3b-2c1d4e5f6a7b".into(),
+                scope: scope.map(str::to_owned),
+                mcp: Some(McpClaims {
+                    transport: TRANSPORT.into(),
+                    endpoint: "https://mcp.example.com/mcp/".into(),
+                    server: ServerClaims { id: name.into(), version: "1.0.0".into(), verified: true },
+                }),
+                client: Some(ClientClaims { id: "bot".into(), tenant: tenant.map(str::to_owned) }),
+            };
+            let borrowed = IssuedClaims {
+                iss: "https://ca.example.com",
+                sub: "bot",
+                client_id: "bot",
+                aud: "https://mcp.example.com/mcp",
+                iat: 1_800_000_000,
+                nbf: 1_800_000_000,
+                exp: 1_800_000_300,
+                jti: "0190a5b2-7c4e-7d2a-9f3b-2c1d4e5f6a7b",
+                scope,
+                mcp: IssuedMcp {
+                    transport: TRANSPORT,
+                    endpoint: "https://mcp.example.com/mcp/",
+                    server: IssuedServer { id: name, version: "1.0.0", verified: true },
+                },
+                client: IssuedClient { id: "bot", tenant },
+            };
+            assert_eq!(serde_json::to_string(&borrowed).unwrap(), serde_json::to_string(&owned).unwrap());
+        }
+    }
 
     /// The shortcut answers exactly what the parser does, for canonical and nearly canonical
     /// inputs alike.

@@ -26,6 +26,14 @@ impl Principal {
             Principal::Client { id, .. } => id,
         }
     }
+    /// [`Principal::subject`], owned.
+    pub fn into_subject(self) -> String {
+        match self {
+            Principal::Operator => "operator".to_owned(),
+            Principal::Client { id, .. } => id,
+        }
+    }
+
     /// The client record, if this is a known client.
     pub fn record(&self) -> Option<&ClientRow> {
         match self {

@@ -80,8 +80,11 @@ fn render(out: &mut String, json: bool, secs: u64, micros: u32, line: &RequestLi
             json_str(out, &i.jti);
             out.push_str(r#","client":"#);
             json_str(out, &i.client);
-            out.push_str(r#","server":"#);
-            json_str(out, &i.server);
+            out.push_str(r#","server":""#);
+            json_str_contents(out, &i.server.id);
+            out.push('@');
+            json_str_contents(out, &i.server.version);
+            out.push('"');
         }
         out.push_str("}\n");
     } else {
@@ -97,7 +100,9 @@ fn render(out: &mut String, json: bool, secs: u64, micros: u32, line: &RequestLi
             out.push_str(" client=");
             Escaping(out).write_str(&i.client)?;
             out.push_str(" server=");
-            Escaping(out).write_str(&i.server)?;
+            Escaping(out).write_str(&i.server.id)?;
+            out.push('@');
+            Escaping(out).write_str(&i.server.version)?;
         }
         out.push('\n');
     }
@@ -106,13 +111,19 @@ fn render(out: &mut String, json: bool, secs: u64, micros: u32, line: &RequestLi
 
 /// `s` as a JSON string, escaped as serde_json escapes it (the subscriber's JSON is serde_json's).
 fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    json_str_contents(out, s);
+    out.push('"');
+}
+
+/// What goes between the quotes of `s` as a JSON string.
+fn json_str_contents(out: &mut String, s: &str) {
     // Nearly every value needs no escape: copied in one piece.
     if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push('"');
         out.push_str(s);
-        out.push('"');
     } else {
-        out.push_str(&serde_json::Value::from(s).to_string());
+        let quoted = serde_json::Value::from(s).to_string();
+        out.push_str(&quoted[1..quoted.len() - 1]);
     }
 }
 
@@ -145,6 +156,10 @@ mod tests {
         fn make_writer(&'a self) -> Capture {
             self.clone()
         }
+    }
+
+    fn server(id: &str, version: &str) -> crate::model::ServerRef {
+        crate::model::ServerRef { id: id.into(), version: version.into() }
     }
 
     const SECS: u64 = 1_764_141_670;
@@ -182,13 +197,13 @@ mod tests {
     #[test]
     fn lines_are_what_the_subscriber_writes_in_both_formats() {
         let plain =
-            Issued { jti: "0190a5b2-7c4e-7d2a-9f3b-2c1d4e5f6a7b".into(), client: "bot".into(), server: "io.github.a/b@1.0.0".into() };
+            Issued { jti: "0190a5b2-7c4e-7d2a-9f3b-2c1d4e5f6a7b".into(), client: "bot".into(), server: server("io.github.a/b", "1.0.0") };
         // Values a registry or an operator could put in a name: quotes, backslashes, control
         // characters (C0, DEL, C1), escape sequences, non-ASCII.
         let odd = Issued {
             jti: "j\"t\\i".into(),
             client: "bot\n2026-01-01T00:00:00Z  INFO forged".into(),
-            server: "\x1b[31mred\u{9b}\x07\u{7f}@é\t\r".into(),
+            server: server("\x1b[31mred\u{9b}\x07\u{7f}", "é\t\r\"\\"),
         };
         for json in [false, true] {
             for (method, route, status, micros, issued) in [
@@ -214,7 +229,7 @@ mod tests {
     #[test]
     fn the_text_line_reads_as_documented() {
         let issued =
-            Issued { jti: "0190a5b2-7c4e-7d2a-9f3b-2c1d4e5f6a7b".into(), client: "bot".into(), server: "io.github.a/b@1.0.0".into() };
+            Issued { jti: "0190a5b2-7c4e-7d2a-9f3b-2c1d4e5f6a7b".into(), client: "bot".into(), server: server("io.github.a/b", "1.0.0") };
         let line = RequestLine { method: "POST", route: "/v1/connect", status: 200, micros: 812, issued: Some(&issued) };
         assert_eq!(
             ours(false, &line),

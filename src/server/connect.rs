@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
@@ -43,8 +44,8 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new().route("/v1/connect", post(connect))
 }
 
-async fn connect(State(state): State<Arc<AppState>>, headers: HeaderMap, body: axum::body::Bytes) -> ApiResult<Response> {
-    let client = client_from_bearer(&state, &headers).await?;
+async fn connect(State(state): State<Arc<AppState>>, auth: Authorization, body: axum::body::Bytes) -> ApiResult<Response> {
+    let client = client_from_bearer(&state, auth.0.as_ref()).await?;
     let req: ConnectRequest = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("invalid_request", format!("body: {e}")))?;
     let part = req.client.unwrap_or(ClientPart { client_id: None, tenant_id: None });
     if part.client_id.as_deref().is_some_and(|id| id != client.id) {
@@ -61,10 +62,22 @@ async fn connect(State(state): State<Arc<AppState>>, headers: HeaderMap, body: a
     let result = state.authority.issue_for(&principal, &request).await;
     state.metrics.record_issue(&request.server.name, &result);
     let envelope: Envelope = result?;
-    let issued = Issued::of(&envelope, principal.subject());
     let mut response = envelope_response(&envelope);
-    response.extensions_mut().insert(issued);
+    response.extensions_mut().insert(Issued::of(envelope, principal.into_subject()));
     Ok(response)
+}
+
+/// The `Authorization` header of a request, taken alone (the `HeaderMap` extractor would copy
+/// every header of every issuance).
+#[derive(Debug)]
+struct Authorization(Option<HeaderValue>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Authorization {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Authorization(parts.headers.get(header::AUTHORIZATION).cloned()))
+    }
 }
 
 /// The envelope as a JSON response, serialized once into a buffer of about its size (axum's

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::Router;
 
 use crate::authority::LocalAuthority;
@@ -113,14 +113,20 @@ pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3
 
 /// The bearer credential of a request, if any.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.split_once(' ')?;
+    bearer_of(headers.get(header::AUTHORIZATION))
+}
+
+/// The bearer credential in an `Authorization` header value, if any.
+pub fn bearer_of(authorization: Option<&HeaderValue>) -> Option<&str> {
+    let (scheme, token) = authorization?.to_str().ok()?.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
 }
 
-/// The client a request authenticates as with its bearer secret (401 otherwise).
-pub async fn client_from_bearer(state: &AppState, headers: &HeaderMap) -> ApiResult<ClientRow> {
-    let secret = bearer(headers).ok_or_else(|| ApiError::unauthorized("send the client secret as `Authorization: Bearer mcpca_cs_…`"))?;
+/// The client a request authenticates as with the bearer secret of its `Authorization` header
+/// (401 otherwise).
+pub async fn client_from_bearer(state: &AppState, authorization: Option<&HeaderValue>) -> ApiResult<ClientRow> {
+    let secret =
+        bearer_of(authorization).ok_or_else(|| ApiError::unauthorized("send the client secret as `Authorization: Bearer mcpca_cs_…`"))?;
     state.authority.authenticate_client(secret).await?.ok_or_else(|| ApiError::unauthorized("unknown client credentials"))
 }
 

@@ -326,7 +326,7 @@ async fn token(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Byt
         body["scope"] = json!(scope);
     }
     let mut response = json_no_store(body);
-    response.extensions_mut().insert(super::ops::Issued::of(&envelope, &client.id));
+    response.extensions_mut().insert(super::ops::Issued::of(envelope, client.id));
     Ok(response)
 }
 

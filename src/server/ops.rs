@@ -101,28 +101,33 @@ pub async fn observe(State(state): State<Arc<AppState>>, req: Request, next: Nex
 pub(crate) fn log_event(line: &RequestLine<'_>) {
     let RequestLine { method, route, status, micros, issued } = *line;
     match issued {
-        Some(i) => tracing::info!(method = %method, route, status, micros, jti = %i.jti, client = %i.client, server = %i.server, "request"),
+        Some(i) => tracing::info!(
+            method = %method,
+            route,
+            status,
+            micros,
+            jti = %i.jti,
+            client = %i.client,
+            server = %format_args!("{}@{}", i.server.id, i.server.version),
+            "request"
+        ),
         None => tracing::info!(method = %method, route, status, micros, "request"),
     }
 }
 
 /// What a response that carries a new descriptor adds to its request's log line: the `jti`
-/// (never the descriptor), the client and the server version.
+/// (never the descriptor), the client and the server version (logged as `name@version`).
 #[derive(Debug, Clone)]
 pub struct Issued {
     pub jti: String,
     pub client: String,
-    pub server: String,
+    pub server: crate::model::ServerRef,
 }
 
 impl Issued {
-    /// The log fields of `envelope`, issued to `client`.
-    pub fn of(envelope: &crate::model::Envelope, client: &str) -> Self {
-        Issued {
-            jti: envelope.jti.clone(),
-            client: client.to_owned(),
-            server: format!("{}@{}", envelope.server.id, envelope.server.version),
-        }
+    /// The log fields of `envelope`, issued to `client`, taken from it once it is answered.
+    pub fn of(envelope: crate::model::Envelope, client: String) -> Self {
+        Issued { jti: envelope.jti, client, server: envelope.server }
     }
 }
 

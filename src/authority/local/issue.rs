@@ -1,5 +1,7 @@
 //! Issuance of descriptors by the local authority, and descriptor-level revocation.
 
+use std::borrow::Cow;
+
 use uuid::Uuid;
 
 use super::LocalAuthority;
@@ -8,9 +10,9 @@ use serde_json::json;
 use crate::audit::{Decision, NewAuditEvent};
 use crate::authority::{decide, Ask, IssueRequest, Principal, RateWindow, RevokeReport};
 use crate::clock::rfc3339;
-use crate::descriptor::{canonical_url, Claims, ClientClaims, McpClaims, ServerClaims, HEADER_NAME};
+use crate::descriptor::{canonical_url, IssuedClaims, IssuedClient, IssuedMcp, IssuedServer, HEADER_NAME, TRANSPORT};
 use crate::model::{Envelope, Revocation, RevocationKind, ServerRef};
-use crate::store::{NewRevocation, RateCheck};
+use crate::store::{NewRevocation, RateCheck, ServerRow};
 use crate::{Error, Result};
 
 /// The details of an allowed issuance's audit event. Fields in sorted order: the text must be
@@ -40,9 +42,10 @@ pub(crate) async fn issue_as(a: &LocalAuthority, principal: &Principal, req: &Is
     let wanted = req.server.to_string();
     let hot = a.hot();
     let snapshot = hot.map(|h| h.snapshot());
-    let row = match &snapshot {
-        Some(s) => s.find_for_issue(&req.server).cloned(),
-        None => super::servers::find_for_issue(a, &req.server).await?,
+    // Borrowed from the snapshot in serve mode (no copy of the row per issuance).
+    let row: Option<Cow<'_, ServerRow>> = match &snapshot {
+        Some(s) => s.find_for_issue(&req.server).map(Cow::Borrowed),
+        None => super::servers::find_for_issue(a, &req.server).await?.map(Cow::Owned),
     };
     let rate = match principal.record() {
         // Serve mode: the group commit counts the window exactly (below); no read here.
@@ -54,7 +57,7 @@ pub(crate) async fn issue_as(a: &LocalAuthority, principal: &Principal, req: &Is
     };
     let ask = Ask { wanted: &wanted, ttl: req.ttl, tenant: req.tenant.as_deref() };
     let subject = principal.subject().to_owned();
-    let grant = match decide(principal, ask, row.as_ref(), rate, &a.settings, now) {
+    let grant = match decide(principal, ask, row.as_deref(), rate, &a.settings, now) {
         Ok(g) => g,
         Err(e) => return Err(record_denial(a, e, now, &subject, &wanted, req).await),
     };
@@ -67,34 +70,29 @@ pub(crate) async fn issue_as(a: &LocalAuthority, principal: &Principal, req: &Is
     };
     let jti = Uuid::now_v7().to_string();
     let ttl = grant.ttl.as_i64();
-    let tenant = grant.tenant.clone();
-    let claims = Claims {
-        iss: a.settings.issuer.clone(),
-        sub: subject.clone(),
-        client_id: Some(subject.clone()),
-        aud,
+    let exp = now + ttl;
+    let tenant = grant.tenant.as_deref();
+    let claims = IssuedClaims {
+        iss: &a.settings.issuer,
+        sub: &subject,
+        client_id: &subject,
+        aud: &aud,
         iat: now,
-        nbf: Some(now),
-        exp: now + ttl,
-        jti: jti.clone(),
-        scope: req.scope.clone().filter(|s| !s.trim().is_empty()),
-        mcp: Some(McpClaims {
-            transport: "streamable_http".into(),
-            endpoint: grant.endpoint.clone(),
-            server: ServerClaims { id: row.version.name.clone(), version: row.version.version.clone(), verified: row.name.verified },
-        }),
-        client: Some(ClientClaims { id: subject.clone(), tenant }),
+        nbf: now,
+        exp,
+        jti: &jti,
+        scope: req.scope.as_deref().filter(|s| !s.trim().is_empty()),
+        mcp: IssuedMcp {
+            transport: TRANSPORT,
+            endpoint: &grant.endpoint,
+            server: IssuedServer { id: &row.version.name, version: &row.version.version, verified: row.name.verified },
+        },
+        client: IssuedClient { id: &subject, tenant },
     };
     let descriptor = signer.sign(&claims);
-    let event = NewAuditEvent::new(now, &claims.sub, "issue", format!("{}@{}", row.version.name, row.version.version))
+    let event = NewAuditEvent::new(now, &subject, "issue", format!("{}@{}", row.version.name, row.version.version))
         .decision(Decision::Allow, None)
-        .details(IssueDetails {
-            exp: claims.exp,
-            jti: &jti,
-            kid: signer.kid(),
-            tenant: claims.client.as_ref().and_then(|c| c.tenant.as_deref()),
-            ttl,
-        });
+        .details(IssueDetails { exp, jti: &jti, kid: signer.kid(), tenant, ttl });
     // Fail closed: no audit record, no descriptor. The client's rate is checked again in the
     // same transaction, so concurrent issuers cannot overshoot it.
     let recheck = principal.record().and_then(|c| c.rate_per_min.map(|limit| RateCheck { client: c.id.clone(), since: now - 59, limit }));
@@ -103,7 +101,7 @@ pub(crate) async fn issue_as(a: &LocalAuthority, principal: &Principal, req: &Is
         None => a.store.record_issue(event, recheck).await?,
     };
     if let Err((issued, oldest)) = recorded {
-        let late = decide(principal, ask, Some(&row), RateWindow { issued, oldest }, &a.settings, now)
+        let late = decide(principal, ask, Some(&*row), RateWindow { issued, oldest }, &a.settings, now)
             .err()
             .unwrap_or_else(|| Error::Store("rate window changed while issuing".into()));
         return Err(record_denial(a, late, now, &subject, &wanted, req).await);
@@ -112,9 +110,9 @@ pub(crate) async fn issue_as(a: &LocalAuthority, principal: &Principal, req: &Is
         descriptor,
         endpoint: grant.endpoint,
         expires_in: grant.ttl.secs(),
-        expires_at: rfc3339(claims.exp),
+        expires_at: rfc3339(exp),
         header: HEADER_NAME.into(),
-        server: ServerRef { id: row.version.name, version: row.version.version },
+        server: ServerRef { id: row.version.name.clone(), version: row.version.version.clone() },
         jti,
         clamped: grant.clamp,
     })

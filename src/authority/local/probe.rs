@@ -54,7 +54,7 @@ pub(super) async fn probe_set(a: &LocalAuthority, req: &ProbeRequest) -> Result<
         jti: String::new(),
         scope: None,
         mcp: Some(McpClaims {
-            transport: "streamable_http".into(),
+            transport: crate::descriptor::TRANSPORT.into(),
             endpoint: grant.endpoint.clone(),
             server: ServerClaims { id: row.version.name.clone(), version: row.version.version.clone(), verified: row.name.verified },
         }),
