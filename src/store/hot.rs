@@ -4,7 +4,7 @@
 //! used up ([`plan_batch`]). The engines (`sqlite::hot`, `postgres::hot`) read and write; the
 //! decisions are made here once, so both count a batch the same way.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::audit::{Decision, NewAuditEvent};
 use crate::store::{ClientRow, KeyRow, RateCheck, ServerRow};
@@ -86,6 +86,88 @@ pub fn windows_needed(jobs: &Jobs) -> Vec<(String, i64)> {
     keys.sort_unstable();
     keys.dedup();
     keys
+}
+
+/// How long [`RateWindows`] remembers an allowed issuance: twice the rate window (a minute),
+/// so that a window asked for by an issuer whose clock is a little behind is still whole.
+pub const RATE_MEMORY_SECS: i64 = 120;
+
+/// Allowed issuances per client and second, as the one writer of a log sees them: those it
+/// appends, and those other processes appended, read back by `seq` before each of its batches.
+/// With it the group commit counts a client's window without an index of the log by client —
+/// an index every issuance paid for (BENCHMARKS.md, seventh pass). It knows every allowed
+/// issuance at or after [`RateWindows::horizon`]; a window that starts earlier is not known
+/// (`None`) and is counted by the database.
+#[derive(Debug, Default)]
+pub struct RateWindows {
+    /// Per client: allowed issuances per second (`at`).
+    per_client: HashMap<String, BTreeMap<i64, u32>>,
+    /// Every allowed issuance at or after this instant is counted here (none before `start`).
+    horizon: Option<i64>,
+    /// The newest instant added.
+    newest: i64,
+    /// `seq` of the last event accounted for (ours or another process's).
+    pub seen: i64,
+}
+
+impl RateWindows {
+    /// Start knowing every allowed issuance at or after `horizon`, up to the log's event `seen`
+    /// (the caller adds those of the log it read, with [`RateWindows::add`]).
+    pub fn start(&mut self, horizon: i64, seen: i64) {
+        self.per_client.clear();
+        self.horizon = Some(horizon);
+        self.newest = horizon;
+        self.seen = seen;
+    }
+
+    /// Whether [`RateWindows::start`] has been called.
+    pub fn started(&self) -> bool {
+        self.horizon.is_some()
+    }
+
+    /// Count one allowed issuance of `client` at `at`.
+    pub fn add(&mut self, client: &str, at: i64) {
+        let Some(horizon) = self.horizon else { return };
+        if at < horizon {
+            return;
+        }
+        // No allocation for a client already counted (nearly every issuance).
+        match self.per_client.get_mut(client) {
+            Some(seconds) => *seconds.entry(at).or_default() += 1,
+            None => {
+                self.per_client.insert(client.to_owned(), BTreeMap::from([(at, 1)]));
+            }
+        }
+        if at > self.newest {
+            self.newest = at;
+            self.forget_before(at - RATE_MEMORY_SECS);
+        }
+    }
+
+    /// The allowed issuances of `client` at or after `since` (how many, and the earliest), or
+    /// `None` when the window starts before what is remembered.
+    pub fn window(&self, client: &str, since: i64) -> Option<(u32, Option<i64>)> {
+        if self.horizon.is_none_or(|h| since < h) {
+            return None;
+        }
+        let Some(seconds) = self.per_client.get(client) else { return Some((0, None)) };
+        let mut counted = seconds.range(since..);
+        let oldest = counted.next().map(|(at, n)| (*at, *n));
+        let n = oldest.map_or(0, |(_, n)| n) + counted.map(|(_, n)| n).sum::<u32>();
+        Some((n, oldest.map(|(at, _)| at)))
+    }
+
+    /// Forget the issuances before `instant` (once a second at most: the newest instant moved).
+    fn forget_before(&mut self, instant: i64) {
+        if self.horizon.is_some_and(|h| h >= instant) {
+            return;
+        }
+        self.horizon = Some(instant);
+        self.per_client.retain(|_, seconds| {
+            *seconds = seconds.split_off(&instant);
+            !seconds.is_empty()
+        });
+    }
 }
 
 /// A batch split into what is appended (in order) and, per job, `None` (appended) or the
@@ -174,6 +256,38 @@ mod tests {
         assert!(Scope::of_changes([]).is_nothing(), "no event since the last read: no server to read again");
         let many: Vec<String> = (0..=MAX_CHANGED_NAMES).map(|i| format!("n/{i}")).collect();
         assert_eq!(Scope::of_changes(many.iter().map(String::as_str)), Scope::All);
+    }
+
+    #[test]
+    fn rate_windows_count_what_they_remember_and_nothing_before() {
+        let mut w = RateWindows::default();
+        assert_eq!(w.window("a", 0), None, "before it starts it knows nothing");
+        w.add("a", 5);
+        assert_eq!(w.window("a", 0), None);
+        w.start(100, 7);
+        assert!(w.started());
+        assert_eq!(w.seen, 7);
+        w.add("a", 99); // before the horizon: not counted
+        for at in [100, 100, 130, 159] {
+            w.add("a", at);
+        }
+        w.add("b", 150);
+        assert_eq!(w.window("a", 100), Some((4, Some(100))));
+        assert_eq!(w.window("a", 101), Some((2, Some(130))));
+        assert_eq!(w.window("a", 160), Some((0, None)));
+        assert_eq!(w.window("c", 120), Some((0, None)), "a client never seen has issued nothing");
+        assert_eq!(w.window("a", 99), None, "a window older than the horizon is the database's");
+        // Time moves on: what is older than RATE_MEMORY_SECS before the newest is forgotten.
+        w.add("b", 100 + RATE_MEMORY_SECS + 31);
+        assert_eq!(w.window("a", 130), None, "forgotten up to 131");
+        assert_eq!(w.window("a", 131), Some((1, Some(159))));
+        assert_eq!(w.window("b", 131), Some((2, Some(150))));
+        // An issuance that arrives late (an issuer's clock behind) still counts.
+        w.add("a", 140);
+        assert_eq!(w.window("a", 131), Some((2, Some(140))));
+        w.add("a", 1_000);
+        assert_eq!(w.window("b", 1_000 - RATE_MEMORY_SECS), Some((0, None)), "clients with nothing left are dropped");
+        assert_eq!(w.per_client.len(), 1);
     }
 
     #[test]

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite_0002_governance.sql"),
     include_str!("migrations/sqlite_0003_registry_read.sql"),
     include_str!("migrations/sqlite_0004_audit_changes.sql"),
+    include_str!("migrations/sqlite_0005_audit_rate_windows.sql"),
 ];
 
 /// Schema version this binary writes.
@@ -138,7 +139,7 @@ impl SqliteStore {
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let out = f(&tx)?;
-            append_audit(&tx, audit)?;
+            append_audit(&tx, &audit)?;
             tx.commit()?;
             Ok(out)
         })
@@ -216,7 +217,7 @@ impl SqliteStore {
 }
 
 /// Append events after the current head of the chain.
-fn append_audit(tx: &Connection, events: Vec<NewAuditEvent>) -> Result<Vec<i64>> {
+fn append_audit(tx: &Connection, events: &[NewAuditEvent]) -> Result<Vec<i64>> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
@@ -233,7 +234,7 @@ fn append_audit(tx: &Connection, events: Vec<NewAuditEvent>) -> Result<Vec<i64>>
     for e in events {
         seq += 1;
         let hash = e.hash_at(seq, &prev);
-        let details = (!e.details.is_empty()).then_some(e.details);
+        let details = (!e.details.is_empty()).then_some(e.details.as_str());
         stmt.execute(params![seq, e.at, e.actor, e.action, e.target, e.decision.map(Decision::as_str), e.code, details, prev, hash])?;
         seqs.push(seq);
         prev = hash;
@@ -545,7 +546,7 @@ impl Store for SqliteStore {
                 }
                 outcomes.push(o);
             }
-            append_audit(&tx, events)?;
+            append_audit(&tx, &events)?;
             if dry_run {
                 tx.rollback()?;
             } else {
@@ -871,7 +872,7 @@ impl Store for SqliteStore {
     async fn append_audit(&self, events: Vec<NewAuditEvent>) -> Result<Vec<i64>> {
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let seqs = append_audit(&tx, events)?;
+            let seqs = append_audit(&tx, &events)?;
             tx.commit()?;
             Ok(seqs)
         })
@@ -937,7 +938,7 @@ impl Store for SqliteStore {
                     return Ok(Err(window));
                 }
             }
-            let seq = append_audit(&tx, vec![event])?;
+            let seq = append_audit(&tx, std::slice::from_ref(&event))?;
             tx.commit()?;
             Ok(Ok(seq.first().copied().unwrap_or_default()))
         })

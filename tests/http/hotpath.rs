@@ -138,6 +138,69 @@ async fn the_rate_limit_is_exact_under_concurrency() {
     s.stop().await;
 }
 
+/// `mcpca issue --client ID` from another process on the same home, at T0.
+async fn cli_issue(s: &TestServer, client: &str) {
+    let home = s.home_path();
+    let client = client.to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mcpca"));
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("MCPCA_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("MCPCA_HOME", home).env("MCPCA_NOW", T0.to_string()).args(["issue", "--server", WEATHER, "--client", &client]);
+        cmd.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The group commit counts rates in memory (no index of the log by client): what another
+/// process issues to the same client counts too, read back from the log before each batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_limit_counts_what_other_processes_issue() {
+    let s = TestServer::start().await;
+    seed(&s).await;
+    let policy = mcpca::model::ClientPolicy { tenant: None, allow: vec!["*".into()], max_ttl: None, rate_per_min: Some(10) };
+    let secret = s.authority().client_add("limited", policy).await.unwrap().secret;
+    for _ in 0..4 {
+        assert_eq!(connect(&s, &secret).await.status(), 200);
+    }
+    for _ in 0..3 {
+        cli_issue(&s, "limited").await;
+    }
+    let answers = burst(&s, &secret, 16).await;
+    assert_eq!(answers.iter().filter(|(status, _)| *status == 200).count(), 3, "10 - 4 - 3: {answers:?}");
+    assert!(answers.iter().all(|(status, _)| *status == 200 || *status == 429), "{answers:?}");
+    assert_eq!(allowed_issues(&s, "limited").await, 10);
+    // A minute later the window is empty again.
+    s.clock.advance(60);
+    assert_eq!(burst(&s, &secret, 12).await.iter().filter(|(status, _)| *status == 200).count(), 10);
+    s.stop().await;
+}
+
+/// A window that starts before what the writer remembers (the clock stepped back by minutes)
+/// is counted from the log, and stays exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_limit_stays_exact_when_the_clock_steps_back() {
+    let s = TestServer::start().await;
+    seed(&s).await;
+    let policy = mcpca::model::ClientPolicy { tenant: None, allow: vec!["*".into()], max_ttl: None, rate_per_min: Some(5) };
+    let secret = s.authority().client_add("limited", policy).await.unwrap().secret;
+    s.clock.advance(600);
+    for _ in 0..3 {
+        assert_eq!(connect(&s, &secret).await.status(), 200);
+    }
+    // Back by five minutes: the three issuances are "in the future", so inside any window.
+    s.clock.advance(-300);
+    let answers = burst(&s, &secret, 8).await;
+    assert_eq!(answers.iter().filter(|(status, _)| *status == 200).count(), 2, "{answers:?}");
+    assert_eq!(allowed_issues(&s, "limited").await, 5);
+    s.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unauthenticated_routes_are_limited_per_address() {
     let s = TestServer::start_with_ip_limit(Some(IpLimit { per_sec: 0.5, burst: 5.0 })).await;

@@ -14,7 +14,7 @@ use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::audit::NewAuditEvent;
-use crate::store::hot::{Jobs, Recorded};
+use crate::store::hot::{Jobs, RateWindows, Recorded};
 use crate::store::sqlite::hot;
 use crate::store::{PgStore, RateCheck};
 use crate::{Error, Result};
@@ -256,6 +256,8 @@ fn writer(
     let mut last_commit: Option<Instant> = None;
     let mut last_size = 0;
     let mut commits = 0u32;
+    // The clients' rate windows, counted here as the writer appends (see `RateWindows`).
+    let mut windows = RateWindows::default();
     while stop.is_none() {
         let Some(first) = rx.blocking_recv() else { break };
         let mut jobs = Vec::new();
@@ -269,7 +271,7 @@ fn writer(
             drain(&mut rx, &mut jobs, &mut stop);
         }
         last_size = jobs.len();
-        commit(&mut conn, jobs, stats, delivery);
+        commit(&mut conn, &mut windows, jobs, stats, delivery);
         last_commit = Some(Instant::now());
         commits += 1;
         if commits >= CHECKPOINT_EVERY {
@@ -281,7 +283,7 @@ fn writer(
     // Shutting down: refuse new events, commit what is queued, then say so.
     rx.close();
     while let Some(jobs) = remaining(&mut rx) {
-        commit(&mut conn, jobs, stats, delivery);
+        commit(&mut conn, &mut windows, jobs, stats, delivery);
     }
     if let Some(s) = stop {
         delivery.stopped(s);
@@ -359,13 +361,13 @@ fn answers(acks: Vec<oneshot::Sender<Result<Recorded>>>, result: Result<Vec<Reco
     }
 }
 
-fn commit(conn: &mut Connection, jobs: Vec<Job>, stats: &BatchStats, delivery: &Delivery) {
+fn commit(conn: &mut Connection, windows: &mut RateWindows, jobs: Vec<Job>, stats: &BatchStats, delivery: &Delivery) {
     if jobs.is_empty() {
         return;
     }
     let (acks, work) = split(jobs);
     let size = work.len();
-    delivery.deliver(answers(acks, hot::record_batch(conn, work), size, stats));
+    delivery.deliver(answers(acks, hot::record_batch(conn, work, windows), size, stats));
 }
 
 /// What a committed batch owes its issuances: each answer channel with its outcome.
