@@ -1,7 +1,10 @@
 //! The baseline of `scripts/bench-serve` and `scripts/bench`: a bare axum service whose one
 //! handler signs a JWT with Ed25519 — the floor under `POST /v1/connect` and `POST /oauth/token`,
-//! with no authentication, policy, store or audit. Claims are a fixed set (fresh
-//! `iat`/`exp`/`jti` per request, as a descriptor has). `GET /.well-known/jwks.json` answers
+//! with no authentication, policy, store or audit. It signs what a descriptor is: the same
+//! header (its `kid` the key's RFC 7638 thumbprint, as mcpca's) and the same claims, the
+//! per-request ones fresh (`iat`/`nbf`/`exp`/`jti`), so the token is the size of mcpca's and the
+//! comparison measures what mcpca adds, not a shorter message to hash (until the seventh pass
+//! of BENCHMARKS.md its `kid` was `bench` and it had no `client` claim: ~70 bytes less). `GET /.well-known/jwks.json` answers
 //! the key's JWKS from a string built once: the floor under mcpca's JWKS route. It signs with
 //! the Ed25519 of AWS-LC (`aws-lc-rs`), as mcpca's `KeyPair` does, and runs on the same
 //! allocator and runtime: it differs from mcpca only in what it leaves out. (Until the sixth
@@ -30,6 +33,7 @@ struct Key {
     key: Ed25519KeyPair,
     header_b64: String,
     mcp: Value,
+    client: Value,
 }
 
 #[derive(Serialize)]
@@ -43,6 +47,7 @@ struct Claims<'a> {
     exp: u64,
     jti: &'a str,
     mcp: &'a Value,
+    client: &'a Value,
 }
 
 #[derive(Serialize)]
@@ -64,6 +69,7 @@ async fn sign(State(k): State<Arc<Key>>, _body: axum::body::Bytes) -> Json<Answe
         exp: now + 120,
         jti: &jti,
         mcp: &k.mcp,
+        client: &k.client,
     };
     let mut jwt = k.header_b64.clone();
     jwt.push('.');
@@ -77,11 +83,14 @@ async fn sign(State(k): State<Arc<Key>>, _body: axum::body::Bytes) -> Json<Answe
 fn main() {
     let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:0".into());
     let key = Ed25519KeyPair::generate().unwrap();
-    let header_b64 = URL_SAFE_NO_PAD.encode(br#"{"alg":"EdDSA","typ":"at+jwt","kid":"bench"}"#);
+    let public: [u8; 32] = key.public_key().as_ref().try_into().unwrap();
+    let kid = mcpca::keys::thumbprint(&public);
+    let header_b64 = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"EdDSA","typ":"at+jwt","kid":"{kid}"}}"#));
+    let client = json!({"id": "bench"});
     let mcp = json!({"transport": "streamable_http", "endpoint": "https://bench.example.com/mcp",
                      "server": {"id": "io.github.bench/server", "version": "1.0.0", "verified": true}});
     let jwks: &'static str = Box::leak(
-        json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": "bench",
+        json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": kid,
                          "x": URL_SAFE_NO_PAD.encode(key.public_key().as_ref())}]})
         .to_string()
         .into_boxed_str(),
@@ -89,7 +98,7 @@ fn main() {
     let app = Router::new()
         .route("/v1/connect", post(sign))
         .route("/.well-known/jwks.json", get(move || async move { ([("content-type", "application/json")], jwks) }))
-        .with_state(Arc::new(Key { key, header_b64, mcp }));
+        .with_state(Arc::new(Key { key, header_b64, mcp, client }));
     // The same runtime `mcpca serve` runs on.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
