@@ -96,8 +96,8 @@ pub const RATE_MEMORY_SECS: i64 = 120;
 /// appends, and those other processes appended, read back by `seq` before each of its batches.
 /// With it the group commit counts a client's window without an index of the log by client —
 /// an index every issuance paid for (BENCHMARKS.md, seventh pass). It knows every allowed
-/// issuance at or after [`RateWindows::horizon`]; a window that starts earlier is not known
-/// (`None`) and is counted by the database.
+/// issuance at or after its horizon ([`RATE_MEMORY_SECS`] before the newest it counted); a
+/// window that starts earlier is not known (`None`) and is counted by the database.
 #[derive(Debug, Default)]
 pub struct RateWindows {
     /// Per client: allowed issuances per second (`at`).
