@@ -235,10 +235,7 @@ impl DescriptorSigner {
         out.push_str(&self.header_b64);
         out.push('.');
         URL_SAFE_NO_PAD.encode_string(&payload, &mut out);
-        let sig = self.key.sign(out.as_bytes());
-        out.push('.');
-        URL_SAFE_NO_PAD.encode_string(sig, &mut out);
-        out
+        jws_finish(out, &self.key)
     }
 }
 

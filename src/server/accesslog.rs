@@ -130,33 +130,11 @@ fn json_str_contents(out: &mut String, s: &str) {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
     use tracing_subscriber::fmt::format::Writer;
     use tracing_subscriber::fmt::time::FormatTime;
-    use tracing_subscriber::fmt::MakeWriter;
 
+    use super::super::logfmt::capture::Capture;
     use super::*;
-
-    #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Capture {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> MakeWriter<'a> for Capture {
-        type Writer = Capture;
-        fn make_writer(&'a self) -> Capture {
-            self.clone()
-        }
-    }
 
     fn server(id: &str, version: &str) -> crate::model::ServerRef {
         crate::model::ServerRef { id: id.into(), version: version.into() }
@@ -184,8 +162,7 @@ mod tests {
         } else {
             tracing::subscriber::with_default(builder.fmt_fields(super::super::logfmt::Fields).finish(), emit);
         }
-        let bytes = capture.0.lock().unwrap().clone();
-        String::from_utf8(bytes).unwrap()
+        capture.text()
     }
 
     fn ours(json: bool, line: &RequestLine<'_>) -> String {

@@ -190,17 +190,17 @@ pub(crate) fn write_instant(w: &mut impl fmt::Write, secs: u64, micros: u32) -> 
     })
 }
 
+/// What the log tests (these and `accesslog`'s) write lines into.
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod capture {
     use std::sync::{Arc, Mutex};
 
     use tracing_subscriber::fmt::MakeWriter;
 
-    use super::*;
-
+    /// A subscriber's writer that keeps everything written, to read back as text.
     #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<u8>>>);
+    pub(crate) struct Capture(Arc<Mutex<Vec<u8>>>);
 
     impl std::io::Write for Capture {
         fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
@@ -220,10 +220,17 @@ mod tests {
     }
 
     impl Capture {
-        fn text(&self) -> String {
+        pub(crate) fn text(&self) -> String {
             String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
         }
     }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::capture::Capture;
+    use super::*;
 
     struct Fixed;
 

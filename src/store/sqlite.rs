@@ -216,6 +216,17 @@ impl SqliteStore {
     }
 }
 
+/// A migrated, empty database file in a temporary directory (kept while the first is alive):
+/// for tests of what runs on its own connections (the hot path, the group commit).
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn migrated_database() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("registry.db");
+    drop(SqliteStore::open(&db, true).unwrap());
+    (dir, db)
+}
+
 /// Append events after the current head of the chain.
 fn append_audit(tx: &Connection, events: &[NewAuditEvent]) -> Result<Vec<i64>> {
     if events.is_empty() {

@@ -42,12 +42,11 @@ async fn allowed_issues(s: &TestServer, client: &str) -> usize {
     s.authority().audit_list(&filter).await.unwrap().iter().filter(|e| e.action == "issue").count()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_snapshot_follows_a_change_made_by_another_process() {
-    let s = TestServer::start().await;
-    let secret = seed(&s).await;
-    assert_eq!(connect(&s, &secret).await.status(), 200);
+/// `mcpca ARGS` from another process on the same home, at T0 (no `MCPCA_*` of this one);
+/// it must succeed.
+async fn cli(s: &TestServer, args: &[&str]) {
     let home = s.home_path();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     let out = tokio::task::spawn_blocking(move || {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mcpca"));
         for (k, _) in std::env::vars_os() {
@@ -55,11 +54,25 @@ async fn the_snapshot_follows_a_change_made_by_another_process() {
                 cmd.env_remove(k);
             }
         }
-        cmd.env("MCPCA_HOME", home).env("MCPCA_NOW", T0.to_string()).args(["server", "suspend", WEATHER]).output().unwrap()
+        cmd.env("MCPCA_HOME", home).env("MCPCA_NOW", T0.to_string()).args(args).output().unwrap()
     })
     .await
     .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A client `limited` allowed `per_min` issuances a minute; its secret.
+async fn limited_client(s: &TestServer, per_min: u32) -> String {
+    let policy = mcpca::model::ClientPolicy { tenant: None, allow: vec!["*".into()], max_ttl: None, rate_per_min: Some(per_min) };
+    s.authority().client_add("limited", policy).await.unwrap().secret
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_snapshot_follows_a_change_made_by_another_process() {
+    let s = TestServer::start().await;
+    let secret = seed(&s).await;
+    assert_eq!(connect(&s, &secret).await.status(), 200);
+    cli(&s, &["server", "suspend", WEATHER]).await;
     // The poller looks every POLL_INTERVAL; allow generously for a loaded machine.
     let changed = Instant::now();
     let deadline = changed + Duration::from_secs(10);
@@ -123,8 +136,7 @@ async fn no_audit_record_no_descriptor() {
 async fn the_rate_limit_is_exact_under_concurrency() {
     let s = TestServer::start().await;
     seed(&s).await;
-    let policy = mcpca::model::ClientPolicy { tenant: None, allow: vec!["*".into()], max_ttl: None, rate_per_min: Some(10) };
-    let secret = s.authority().client_add("limited", policy).await.unwrap().secret;
+    let secret = limited_client(&s, 10).await;
     let answers = burst(&s, &secret, 64).await;
     let ok = answers.iter().filter(|(status, _)| *status == 200).count();
     assert_eq!(ok, 10, "{answers:?}");
@@ -138,38 +150,18 @@ async fn the_rate_limit_is_exact_under_concurrency() {
     s.stop().await;
 }
 
-/// `mcpca issue --client ID` from another process on the same home, at T0.
-async fn cli_issue(s: &TestServer, client: &str) {
-    let home = s.home_path();
-    let client = client.to_owned();
-    let out = tokio::task::spawn_blocking(move || {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mcpca"));
-        for (k, _) in std::env::vars_os() {
-            if k.to_string_lossy().starts_with("MCPCA_") {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.env("MCPCA_HOME", home).env("MCPCA_NOW", T0.to_string()).args(["issue", "--server", WEATHER, "--client", &client]);
-        cmd.output().unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-}
-
 /// The group commit counts rates in memory (no index of the log by client): what another
 /// process issues to the same client counts too, read back from the log before each batch.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rate_limit_counts_what_other_processes_issue() {
     let s = TestServer::start().await;
     seed(&s).await;
-    let policy = mcpca::model::ClientPolicy { tenant: None, allow: vec!["*".into()], max_ttl: None, rate_per_min: Some(10) };
-    let secret = s.authority().client_add("limited", policy).await.unwrap().secret;
+    let secret = limited_client(&s, 10).await;
     for _ in 0..4 {
         assert_eq!(connect(&s, &secret).await.status(), 200);
     }
     for _ in 0..3 {
-        cli_issue(&s, "limited").await;
+        cli(&s, &["issue", "--server", WEATHER, "--client", "limited"]).await;
     }
     let answers = burst(&s, &secret, 16).await;
     assert_eq!(answers.iter().filter(|(status, _)| *status == 200).count(), 3, "10 - 4 - 3: {answers:?}");
@@ -187,8 +179,7 @@ async fn the_rate_limit_counts_what_other_processes_issue() {
 async fn the_rate_limit_stays_exact_when_the_clock_steps_back() {
     let s = TestServer::start().await;
     seed(&s).await;
-    let policy = mcpca::model::ClientPolicy { tenant: None, allow: vec!["*".into()], max_ttl: None, rate_per_min: Some(5) };
-    let secret = s.authority().client_add("limited", policy).await.unwrap().secret;
+    let secret = limited_client(&s, 5).await;
     s.clock.advance(600);
     for _ in 0..3 {
         assert_eq!(connect(&s, &secret).await.status(), 200);

@@ -455,13 +455,7 @@ mod tests {
         assert!(!should_linger(5, LINGER_BELOW, recent), "a large batch commits at once");
     }
 
-    /// A migrated, empty database in a temporary directory (kept while the first is alive).
-    fn migrated_database() -> (tempfile::TempDir, std::path::PathBuf) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("registry.db");
-        drop(crate::store::SqliteStore::open(&db, true).unwrap());
-        (dir, db)
-    }
+    use crate::store::sqlite::migrated_database;
 
     /// With nobody else checkpointing, the writer's WAL stops at the guard's size.
     #[test]

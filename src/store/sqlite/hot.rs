@@ -214,18 +214,11 @@ mod tests {
         NewAuditEvent::new(at, client, "issue", "s@1").decision(Decision::Allow, None)
     }
 
-    fn database() -> (tempfile::TempDir, std::path::PathBuf) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("registry.db");
-        drop(crate::store::SqliteStore::open(&db, true).unwrap());
-        (dir, db)
-    }
-
     /// Schema 5 has no index of the log by client; the one-off rate count (the command line's)
     /// reads the last minute through `audit_at`, not the whole log.
     #[test]
     fn the_log_has_no_index_by_client_and_the_rate_query_uses_the_time_index() {
-        let (_dir, db) = database();
+        let (_dir, db) = crate::store::sqlite::migrated_database();
         let c = open_connection(&db).unwrap();
         let indexes: Vec<String> = c
             .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit' ORDER BY name")
@@ -252,7 +245,7 @@ mod tests {
     /// last minutes), kept up to date with what another connection appends, and exact.
     #[test]
     fn batches_count_windows_with_what_others_append() {
-        let (_dir, db) = database();
+        let (_dir, db) = crate::store::sqlite::migrated_database();
         let mut writer = open_connection(&db).unwrap();
         let other = crate::store::SqliteStore::open(&db, false).unwrap();
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
