@@ -881,3 +881,24 @@ pub struct CompletionsArgs {
     /// The shell.
     pub shell: clap_complete::Shell,
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    /// `mcpca serve` with no flags listens on 127.0.0.1:8421 (loopback only) with text logs,
+    /// no TLS and the configured issuer (DESIGN §7, issue 5).
+    #[test]
+    fn serve_defaults_to_loopback_8421_and_text_logs() {
+        let cli = Cli::try_parse_from(["mcpca", "serve"]).unwrap();
+        let Command::Serve(args) = cli.command else { panic!("not serve") };
+        if std::env::var_os("MCPCA_LISTEN").is_none() {
+            assert_eq!(args.listen, "127.0.0.1:8421".parse().unwrap());
+        }
+        assert_eq!(args.log_format, LogFormat::Text);
+        assert!(args.tls_cert.is_none() && args.tls_key.is_none() && args.issuer.is_none());
+    }
+}
